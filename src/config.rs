@@ -1,0 +1,322 @@
+//! The single place that reads the environment. Every variable has a documented default
+//! (README, `.env.example`) except the JWT secret; an unusable value stops start-up with a
+//! message naming the variable. Secrets are wrapped so they never print.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A configuration problem, naming the variable at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {var}: {message}")]
+pub struct ConfigError {
+    /// Name of the environment variable.
+    pub var: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// A value that must never appear in logs or debug output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable lines (development).
+    Pretty,
+}
+
+/// PostgreSQL settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// Connection URL (DATABASE_URL).
+    pub url: String,
+    /// Pool size per process (BW_DB_MAX_CONNECTIONS).
+    pub max_connections: u32,
+    /// Apply migrations at start-up (BW_MIGRATE_ON_START).
+    pub migrate_on_start: bool,
+}
+
+/// NATS settings.
+#[derive(Debug, Clone)]
+pub struct NatsConfig {
+    /// Server URL (NATS_URL).
+    pub url: String,
+    /// Prefix of every subject and stream name (BW_NAMESPACE), empty in production.
+    pub namespace: String,
+}
+
+/// Authentication settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// HMAC key of access tokens (BW_JWT_SECRET, at least 32 bytes).
+    pub jwt_secret: Secret,
+    /// `iss` claim (BW_JWT_ISSUER).
+    pub issuer: String,
+    /// `aud` claim (BW_JWT_AUDIENCE).
+    pub audience: String,
+    /// Access-token lifetime (BW_ACCESS_TOKEN_TTL_SECS).
+    pub access_token_ttl: Duration,
+    /// Refresh-token lifetime (BW_REFRESH_TOKEN_TTL_SECS).
+    pub refresh_token_ttl: Duration,
+    /// Failed logins before an account is throttled (BW_LOGIN_MAX_FAILURES).
+    pub login_max_failures: u32,
+    /// How long a throttled account stays locked (BW_LOGIN_LOCKOUT_SECS).
+    pub login_lockout: Duration,
+}
+
+/// HTTP ingress settings.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Listen address (BW_HTTP_ADDR).
+    pub addr: SocketAddr,
+    /// Maximum request body (BW_BODY_LIMIT_BYTES).
+    pub body_limit_bytes: usize,
+    /// Request timeout (BW_REQUEST_TIMEOUT_SECS); `Prefer: wait` requests get their wait on top.
+    pub request_timeout: Duration,
+}
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Batches processed at once per worker process (BW_WORKER_CONCURRENCY).
+    pub concurrency: usize,
+    /// Commands per database transaction at most (BW_WORKER_BATCH_SIZE).
+    pub batch_size: usize,
+    /// Deliveries of a failing command before it is dead-lettered (BW_WORKER_MAX_DELIVER).
+    pub max_deliver: u32,
+    /// JetStream ack wait (BW_ACK_WAIT_SECS).
+    pub ack_wait: Duration,
+}
+
+/// The whole configuration of a process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// PostgreSQL.
+    pub database: DatabaseConfig,
+    /// NATS JetStream.
+    pub nats: NatsConfig,
+    /// Tokens and login throttling.
+    pub auth: AuthConfig,
+    /// Ingress.
+    pub http: HttpConfig,
+    /// Workers.
+    pub worker: WorkerConfig,
+    /// Time zone of order dates (BW_BUSINESS_TIMEZONE).
+    pub business_timezone: chrono_tz::Tz,
+    /// Log format (BW_LOG_FORMAT).
+    pub log_format: LogFormat,
+}
+
+impl DatabaseConfig {
+    /// Reads only the database settings (for tools such as `seed` that need nothing else).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name: &str| std::env::var(name).ok())
+    }
+
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(lookup);
+        Ok(Self {
+            url: env.parse_or(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/bluewhale".to_owned(),
+            )?,
+            max_connections: env.positive("BW_DB_MAX_CONNECTIONS", 20)?,
+            migrate_on_start: env.parse_or("BW_MIGRATE_ON_START", true)?,
+        })
+    }
+}
+
+/// The demo users' password (BLUEWHALE_DEMO_PASSWORD), required by the seed.
+pub fn demo_password_from_env() -> Result<Secret, ConfigError> {
+    Env(&|name: &str| std::env::var(name).ok())
+        .required("BLUEWHALE_DEMO_PASSWORD")
+        .map(Secret::new)
+}
+
+/// Minimum HMAC key length: HS256 keys shorter than the hash output are brute-forceable.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let jwt_secret = env.required("BW_JWT_SECRET")?;
+        if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError {
+                var: "BW_JWT_SECRET",
+                message: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
+            });
+        }
+        let timezone: String = env.parse_or("BW_BUSINESS_TIMEZONE", "Europe/Paris".to_owned())?;
+        let business_timezone = timezone.parse().map_err(|_| ConfigError {
+            var: "BW_BUSINESS_TIMEZONE",
+            message: format!("unknown IANA time zone {timezone:?}"),
+        })?;
+        let log_format = match env.parse_or("BW_LOG_FORMAT", "json".to_owned())?.as_str() {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => {
+                return Err(ConfigError {
+                    var: "BW_LOG_FORMAT",
+                    message: format!("expected json or pretty, got {other:?}"),
+                });
+            }
+        };
+        Ok(Self {
+            database: DatabaseConfig::from_lookup(&lookup)?,
+            nats: NatsConfig {
+                url: env.parse_or("NATS_URL", "nats://127.0.0.1:14222".to_owned())?,
+                namespace: env.parse_or("BW_NAMESPACE", String::new())?,
+            },
+            auth: AuthConfig {
+                jwt_secret: Secret::new(jwt_secret),
+                issuer: env.parse_or("BW_JWT_ISSUER", "bluewhale".to_owned())?,
+                audience: env.parse_or("BW_JWT_AUDIENCE", "bluewhale-api".to_owned())?,
+                access_token_ttl: env.seconds("BW_ACCESS_TOKEN_TTL_SECS", 900)?,
+                refresh_token_ttl: env.seconds("BW_REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
+                login_max_failures: env.positive("BW_LOGIN_MAX_FAILURES", 5)?,
+                login_lockout: env.seconds("BW_LOGIN_LOCKOUT_SECS", 900)?,
+            },
+            http: HttpConfig {
+                addr: env.parse_or("BW_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?,
+                body_limit_bytes: env.positive("BW_BODY_LIMIT_BYTES", 262_144)?,
+                request_timeout: env.seconds("BW_REQUEST_TIMEOUT_SECS", 10)?,
+            },
+            worker: WorkerConfig {
+                concurrency: env.positive("BW_WORKER_CONCURRENCY", 8)?,
+                batch_size: env.positive("BW_WORKER_BATCH_SIZE", 64)?,
+                max_deliver: env.positive("BW_WORKER_MAX_DELIVER", 5)?,
+                ack_wait: env.seconds("BW_ACK_WAIT_SECS", 30)?,
+            },
+            business_timezone,
+            log_format,
+        })
+    }
+}
+
+/// Typed access to an environment lookup.
+struct Env<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
+    fn raw(&self, var: &str) -> Option<String> {
+        (self.0)(var).filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, var: &'static str) -> Result<String, ConfigError> {
+        self.raw(var).ok_or(ConfigError {
+            var,
+            message: "is required and not set".to_owned(),
+        })
+    }
+
+    fn parse_or<T: FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError> {
+        match self.raw(var) {
+            None => Ok(default),
+            Some(value) => value.parse().map_err(|_| ConfigError {
+                var,
+                message: format!("cannot parse {value:?}"),
+            }),
+        }
+    }
+
+    fn positive<T: FromStr + PartialOrd + Default>(
+        &self,
+        var: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        let value = self.parse_or(var, default)?;
+        if value <= T::default() {
+            return Err(ConfigError {
+                var,
+                message: "must be greater than zero".to_owned(),
+            });
+        }
+        Ok(value)
+    }
+
+    fn seconds(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.positive(var, default).map(Duration::from_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const SECRET: (&str, &str) = ("BW_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn defaults_apply_when_only_the_secret_is_set() {
+        let config = config(&[SECRET]).expect("valid");
+        assert_eq!(config.http.addr.port(), 8080);
+        assert_eq!(config.nats.url, "nats://127.0.0.1:14222");
+        assert_eq!(config.business_timezone, chrono_tz::Europe::Paris);
+        assert_eq!(config.worker.max_deliver, 5);
+    }
+
+    #[test]
+    fn refuses_a_missing_or_short_jwt_secret() {
+        assert_eq!(config(&[]).unwrap_err().var, "BW_JWT_SECRET");
+        let short = config(&[("BW_JWT_SECRET", "too-short")]).unwrap_err();
+        assert_eq!(short.var, "BW_JWT_SECRET");
+        assert!(short.message.contains("32 bytes"));
+    }
+
+    #[test]
+    fn refuses_unusable_values_naming_the_variable() {
+        for (var, value) in [
+            ("BW_HTTP_ADDR", "not-an-address"),
+            ("BW_WORKER_CONCURRENCY", "0"),
+            ("BW_BUSINESS_TIMEZONE", "Mars/Olympus"),
+            ("BW_LOG_FORMAT", "xml"),
+            ("BW_ACCESS_TOKEN_TTL_SECS", "-5"),
+        ] {
+            let err = config(&[SECRET, (var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = config(&[SECRET]).expect("valid");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains(SECRET.1));
+        assert!(printed.contains("Secret(***)"));
+    }
+}

@@ -1,0 +1,39 @@
+//! PostgreSQL access: one module per aggregate, functions taking a connection or transaction.
+
+pub mod audit;
+pub mod catalogue;
+pub mod commands;
+pub mod contracts;
+pub mod dead_letters;
+pub mod numbers;
+pub mod order_writes;
+pub mod orders;
+pub mod outbox;
+pub mod page;
+pub mod pricing_inputs;
+pub mod purchase_orders;
+pub mod refresh_tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// Migrations embedded in every binary, so a deployment needs no files beside it.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens a pool; statements are prepared and cached per connection by sqlx.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = url.parse()?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+}
+
+/// Applies pending migrations (sqlx serialises concurrent runners with an advisory lock).
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}

@@ -1,0 +1,116 @@
+//! Users and their login bookkeeping.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+/// A user row, credential included: never serialised, and its Debug hides the hash.
+#[derive(Clone, sqlx::FromRow)]
+pub struct UserRow {
+    /// Id.
+    pub id: Uuid,
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub full_name: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Role spelling.
+    pub role: String,
+    /// Organisation kind spelling.
+    pub org_type: String,
+    /// Organisation id.
+    pub org_id: Option<Uuid>,
+    /// Whether the user may log in.
+    pub active: bool,
+    /// Consecutive failed logins.
+    pub failed_login_count: i32,
+    /// Throttled until then.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("org_id", &self.org_id)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+const COLUMNS: &str = "id, email, full_name, password_hash, role, org_type, org_id, active, \
+                       failed_login_count, locked_until";
+
+/// The user with this email, compared case-insensitively.
+pub async fn find_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)"
+    )))
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The user with this id.
+pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Counts a failed login; at `max_failures` the account is locked until `lock_until` and the
+/// counter restarts. Returns whether this failure locked the account.
+pub async fn record_failed_login(
+    conn: &mut PgConnection,
+    id: Uuid,
+    max_failures: i32,
+    lock_until: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let locked: bool = sqlx::query_scalar(
+        "UPDATE users SET \
+           failed_login_count = CASE WHEN failed_login_count + 1 >= $2 THEN 0 ELSE failed_login_count + 1 END, \
+           locked_until = CASE WHEN failed_login_count + 1 >= $2 THEN $3 ELSE locked_until END \
+         WHERE id = $1 RETURNING locked_until IS NOT DISTINCT FROM $3",
+    )
+    .bind(id)
+    .bind(max_failures)
+    .bind(lock_until)
+    .fetch_one(conn)
+    .await?;
+    Ok(locked)
+}
+
+/// Clears the failure counter after a successful login.
+pub async fn record_successful_login(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET failed_login_count = 0, locked_until = NULL \
+         WHERE id = $1 AND (failed_login_count <> 0 OR locked_until IS NOT NULL)",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Name of the user's organisation.
+pub async fn organization_name(
+    pool: &PgPool,
+    org_type: &str,
+    org_id: Option<Uuid>,
+) -> sqlx::Result<Option<String>> {
+    let Some(org_id) = org_id else {
+        return Ok(Some("Blue Whale".to_owned()));
+    };
+    let sql = match org_type {
+        "STATION" => "SELECT name FROM stations WHERE id = $1",
+        "SUPPLIER" => "SELECT name FROM suppliers WHERE id = $1",
+        _ => return Ok(None),
+    };
+    sqlx::query_scalar(sql).bind(org_id).fetch_optional(pool).await
+}

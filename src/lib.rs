@@ -1,0 +1,10 @@
+//! Blue Whale order pipeline: the library shared by the ingress, the workers and the tools.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod messaging;
+pub mod security;
+pub mod seed;
+pub mod telemetry;

@@ -1,0 +1,74 @@
+//! Publishing to JetStream and waiting for the stream's acknowledgement.
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, context::PublishErrorKind};
+use bytes::Bytes;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::envelope::Envelope;
+
+/// Header carrying the request id along with a command, for log correlation.
+pub const REQUEST_ID_HEADER: &str = "Bw-Request-Id";
+
+/// Why a publish failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The payload could not be serialised.
+    #[error("cannot serialise message: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// JetStream did not acknowledge (no stream, timeout, connection loss).
+    #[error("JetStream did not acknowledge: {0}")]
+    NotAcknowledged(String),
+}
+
+/// What the stream said about a published message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// The stream already held a message with this id (within the duplicate window).
+    pub duplicate: bool,
+    /// Stream sequence of the stored message.
+    pub sequence: u64,
+}
+
+/// Publishes `payload` with `Nats-Msg-Id = message_id` and waits for the ack.
+pub async fn publish_acked(
+    js: &jetstream::Context,
+    subject: String,
+    message_id: Uuid,
+    headers: Option<HeaderMap>,
+    payload: Bytes,
+) -> Result<Published, PublishError> {
+    let mut headers = headers.unwrap_or_default();
+    headers.insert("Nats-Msg-Id", message_id.to_string().as_str());
+    let ack_future = js
+        .publish_with_headers(subject, headers, payload)
+        .await
+        .map_err(|e| PublishError::NotAcknowledged(describe(e.kind())))?;
+    let ack = ack_future
+        .await
+        .map_err(|e| PublishError::NotAcknowledged(describe(e.kind())))?;
+    Ok(Published {
+        duplicate: ack.duplicate,
+        sequence: ack.sequence,
+    })
+}
+
+/// Publishes a command envelope (message id = command id) and waits for the ack.
+pub async fn publish_command<T: Serialize>(
+    js: &jetstream::Context,
+    subject: String,
+    envelope: &Envelope<T>,
+) -> Result<Published, PublishError> {
+    let payload = Bytes::from(serde_json::to_vec(envelope)?);
+    let headers = envelope.request_id.as_deref().map(|request_id| {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID_HEADER, request_id);
+        headers
+    });
+    publish_acked(js, subject, envelope.id, headers, payload).await
+}
+
+fn describe(kind: PublishErrorKind) -> String {
+    format!("{kind:?}")
+}

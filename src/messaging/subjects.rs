@@ -1,0 +1,124 @@
+//! Subject and stream names. A namespace prefixes all of them so that several deployments or
+//! tests can share one NATS server without seeing each other's messages.
+
+use uuid::Uuid;
+
+/// Name prefix applied to every subject (`<ns>.bw.…`) and stream (`<ns>_COMMANDS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespace {
+    prefix: String,
+}
+
+/// Command type of an order submission.
+pub const ORDER_SUBMIT: &str = "order.submit";
+
+impl Namespace {
+    /// A namespace; empty means none. Only letters, digits, `-` and `_` are allowed
+    /// because the value becomes part of stream names.
+    pub fn new(prefix: impl Into<String>) -> Result<Self, String> {
+        let prefix = prefix.into();
+        if prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            Ok(Self { prefix })
+        } else {
+            Err(format!(
+                "namespace {prefix:?} may only hold letters, digits, '-' and '_'"
+            ))
+        }
+    }
+
+    /// The subject `s` inside this namespace.
+    pub fn subject(&self, s: &str) -> String {
+        if self.prefix.is_empty() {
+            s.to_owned()
+        } else {
+            format!("{}.{s}", self.prefix)
+        }
+    }
+
+    /// The stream `name` inside this namespace.
+    pub fn stream(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}_{name}", self.prefix)
+        }
+    }
+
+    /// Strips this namespace from a subject, giving the bare `bw.…` subject.
+    pub fn strip<'a>(&self, subject: &'a str) -> &'a str {
+        if self.prefix.is_empty() {
+            return subject;
+        }
+        subject
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .unwrap_or(subject)
+    }
+
+    /// The COMMANDS stream.
+    pub fn commands_stream(&self) -> String {
+        self.stream("COMMANDS")
+    }
+
+    /// The EVENTS stream.
+    pub fn events_stream(&self) -> String {
+        self.stream("EVENTS")
+    }
+
+    /// The DLQ stream.
+    pub fn dlq_stream(&self) -> String {
+        self.stream("DLQ")
+    }
+
+    /// Subject of the submission command of one order: one subject per aggregate lets the
+    /// ingress find a pending command with a direct get.
+    pub fn order_submit(&self, order_id: Uuid) -> String {
+        self.subject(&format!("bw.cmd.{ORDER_SUBMIT}.{order_id}"))
+    }
+
+    /// Dead-letter subject for a command subject (`bw.cmd.x.y` → `bw.dlq.x.y`).
+    pub fn dead_letter_for(&self, command_subject: &str) -> String {
+        let bare = self.strip(command_subject);
+        let rest = bare.strip_prefix("bw.cmd.").unwrap_or(bare);
+        self.subject(&format!("bw.dlq.{rest}"))
+    }
+
+    /// Subject of a domain event about an entity, e.g. `bw.evt.order.priced.<station>`.
+    pub fn event(&self, event_type: &str, routing_id: impl std::fmt::Display) -> String {
+        self.subject(&format!("bw.evt.{event_type}.{routing_id}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_and_without_namespace() {
+        let id = Uuid::from_u128(7);
+        let bare = Namespace::default();
+        assert_eq!(bare.order_submit(id), format!("bw.cmd.order.submit.{id}"));
+        assert_eq!(bare.commands_stream(), "COMMANDS");
+        let ns = Namespace::new("t42").unwrap();
+        assert_eq!(ns.order_submit(id), format!("t42.bw.cmd.order.submit.{id}"));
+        assert_eq!(ns.commands_stream(), "t42_COMMANDS");
+        assert_eq!(
+            ns.dead_letter_for(&ns.order_submit(id)),
+            format!("t42.bw.dlq.order.submit.{id}")
+        );
+        assert_eq!(
+            ns.event("order.priced", id),
+            format!("t42.bw.evt.order.priced.{id}")
+        );
+    }
+
+    #[test]
+    fn refuses_namespaces_that_would_break_stream_names() {
+        assert!(Namespace::new("a.b").is_err());
+        assert!(Namespace::new("a b").is_err());
+        assert!(Namespace::new("ok_1-x").is_ok());
+    }
+}
