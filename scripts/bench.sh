@@ -5,6 +5,7 @@
 #   --ingress-only: no worker runs, to measure accepted orders/s of the ingress alone (DESIGN §8);
 #   loadgen sees BW_BENCH_MODE=ingress-only (else end-to-end) in its environment.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export BW_BENCH_MODE=end-to-end
@@ -12,13 +13,10 @@ export BW_BENCH_MODE=end-to-end
 load_dotenv
 prepare_stack
 
-logs=$BW_LOCAL/logs
-mkdir -p "$logs"
-trap stop_bins EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-start_ingress "$logs/ingress.log"
-[[ $BW_BENCH_MODE == ingress-only ]] || start_bin worker "$logs/worker.log"
+LOG_DIR=$BW_LOCAL/logs
+stop_bins_on_exit
+start_ingress
+[[ $BW_BENCH_MODE == ingress-only ]] || start_bin worker
 wait_ingress_ready
-say "bench: $BW_BENCH_MODE, logs in ${logs#"$BW_ROOT"/}/"
+say "bench: $BW_BENCH_MODE, process logs in .local/logs/"
 "$BW_ROOT/target/release/loadgen" --base-url "$(ingress_url)" --nats-url "$NATS_URL" "$@"

@@ -19,10 +19,12 @@ wait_for() {
   local what=$1 limit=$2 deadline=$((SECONDS + $2))
   shift 2
   until "$@"; do
-    ((SECONDS < deadline)) || die "$what not ready after ${limit}s"
+    ((SECONDS < deadline)) || die "$what: timed out after ${limit}s"
     sleep 0.2
   done
 }
+
+gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # version_ge A B: A >= B (dotted versions).
 version_ge() { [[ $(printf '%s\n' "$2" "$1" | sort -V | head -n1) == "$2" ]]; }
@@ -52,9 +54,9 @@ load_dotenv() {
 # the database if missing. Sets DATABASE_URL.
 ensure_postgres() {
   local url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bluewhale}
-  local base=${url%%\?*} query='' hostport host port db admin how=reused created='' cluster
-  [[ $url == *\?* ]] && query=?${url#*\?}
-  command -v pg_isready >/dev/null && command -v psql >/dev/null ||
+  local base=${url%%\?*} query='' hostport host port db admin how=reused created='' ver='' name=''
+  [[ $url == *\?* ]] && query="?${url#*\?}"
+  command -v pg_isready psql >/dev/null ||
     die "PostgreSQL client tools not found: apt-get install postgresql-client (or postgresql for a local server)"
   [[ ${base#*://} == */?* ]] || die "DATABASE_URL must name a database: $url"
   hostport=${base#*://}; hostport=${hostport%%/*}; hostport=${hostport##*@}
@@ -64,13 +66,14 @@ ensure_postgres() {
 
   if ! pg_isready -q -t 3 -d "$url"; then
     # Only a cluster on this machine can be started; a remote server is the user's business.
-    [[ $host =~ ^(127\.0\.0\.1|localhost|\[::1\]|)$ ]] && command -v pg_lsclusters >/dev/null &&
-      cluster=$(pg_lsclusters -h | awk -v p="$port" '$3 == p { print $1, $2; exit }') && [[ -n $cluster ]] ||
+    if ! { [[ $host =~ ^(127\.0\.0\.1|localhost|\[::1\]|)$ ]] && command -v pg_lsclusters >/dev/null &&
+      read -r ver name < <(pg_lsclusters -h | awk -v p="$port" '$3 == p { print $1, $2; exit }'); }; then
       die "no PostgreSQL reachable at $hostport, and no local cluster for it to start.
   Provide one: apt-get install postgresql (Debian starts a cluster on 5432), or
   docker compose up -d postgres, or set DATABASE_URL (environment or .env) to a reachable server."
-    pg_ctlcluster ${cluster} start   # word-split on purpose: "<version> <name>"
-    wait_for "PostgreSQL cluster ${cluster/ //}" 30 pg_isready -q -t 1 -d "$url"
+    fi
+    pg_ctlcluster "$ver" "$name" start 9>&-   # lock fd closed: the server outlives this script
+    wait_for "PostgreSQL cluster $ver/$name" 30 pg_isready -q -t 1 -d "$url"
     how=started
   fi
 
@@ -90,6 +93,7 @@ nats_info() {
   local hp=${1%%,*}
   hp=${hp#*://}; hp=${hp##*@}; hp=${hp%%/*}
   [[ $hp == *:* ]] || hp+=:4222
+  # shellcheck disable=SC2016 # $0/$1 expand in the inner shell
   timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && IFS= read -r l <&3 && printf "%s\n" "$l"' \
     "${hp%:*}" "${hp##*:}" 2>/dev/null | grep '^INFO '
 }
@@ -131,7 +135,7 @@ nats_binary() {
 # Reuse a NATS >= 2.10 with JetStream at NATS_URL; otherwise run the project server on 14222.
 # Sets NATS_URL to the server actually used.
 ensure_nats() {
-  local url=${NATS_URL:-$PROJECT_NATS_URL} info bin pid
+  local url=${NATS_URL:-$PROJECT_NATS_URL} info pid
   info=$(nats_info "$url") || info=''
   if [[ -n $info ]] && info_usable "$info"; then
     pid=$(project_nats_pid) || pid=''
@@ -142,31 +146,33 @@ ensure_nats() {
   if [[ $url != "$PROJECT_NATS_URL" ]]; then
     [[ -n $info ]] && info="is v$(info_version "$info"), need >= $NATS_MIN with JetStream" || info='does not answer'
     say "nats: $url $info; using the project server" >&2
-    info=$(nats_info "$PROJECT_NATS_URL") || info=''
+    NATS_URL=$PROJECT_NATS_URL
+    ensure_nats
+    return
   fi
-  [[ -z $info ]] || info_usable "$info" ||
-    die "$PROJECT_NATS_URL answers as NATS v$(info_version "$info") without JetStream >= $NATS_MIN: stop that server"
-  NATS_URL=$PROJECT_NATS_URL
-  if [[ -n $info ]]; then
-    say "nats: reused $NATS_URL (v$(info_version "$info"))"; return
+  [[ -z $info ]] || die "$url answers as NATS v$(info_version "$info") without JetStream >= $NATS_MIN: stop that server"
+  if ! project_nats_pid >/dev/null; then
+    start_project_nats
   fi
-  if ! pid=$(project_nats_pid); then
-    bin=$(nats_binary)
-    mkdir -p "$NATS_DIR"
-    # Own session: Ctrl-C on up.sh must not stop the shared server. fd 9 (services lock) closed.
-    setsid "$bin" -c "$BW_ROOT/nats/nats-server.conf" -sd "$NATS_DIR" -P "$NATS_PIDFILE" \
-      -l "$NATS_DIR/nats-server.log" </dev/null >>"$NATS_DIR/nats-server.log" 2>&1 9>&- &
-  fi
-  wait_for "NATS (log: $NATS_DIR/nats-server.log)" 30 curl -fs -o /dev/null "$PROJECT_NATS_HEALTH"
-  info=$(nats_info "$NATS_URL")
-  say "nats: started $NATS_URL (v$(info_version "$info"), JetStream data in .local/nats)"
+  wait_for "NATS (log: ${NATS_DIR#"$BW_ROOT"/}/nats-server.log)" 30 curl -fs -o /dev/null "$PROJECT_NATS_HEALTH"
+  NATS_URL=$url
+  say "nats: started $url (v$(info_version "$(nats_info "$url")"), JetStream data in .local/nats)"
+}
+
+start_project_nats() {
+  local bin
+  bin=$(nats_binary)
+  mkdir -p "$NATS_DIR"
+  # Own session: Ctrl-C on up.sh must not stop the shared server. fd 9 (services lock) closed.
+  setsid "$bin" -c "$BW_ROOT/nats/nats-server.conf" -sd "$NATS_DIR" -P "$NATS_PIDFILE" \
+    </dev/null >>"$NATS_DIR/nats-server.log" 2>&1 9>&- &
 }
 
 stop_project_nats() {
   local pid
   pid=$(project_nats_pid) || { say "nats: project server not running"; return 0; }
   kill -TERM "$pid"
-  wait_for "nats-server shutdown" 30 eval '! kill -0 "$pid" 2>/dev/null'
+  wait_for "nats-server shutdown" 30 gone "$pid"
   say "nats: stopped project server (pid $pid)"
 }
 
@@ -214,17 +220,23 @@ ingress_url() {
 }
 
 BW_PIDS=()
-# start_bin <name> [log file]: run target/release/<name> in the background of this script.
+LOG_DIR=''   # set by a script to send process output to $LOG_DIR/<name>.log instead of the terminal
+# start_bin <name>: run target/release/<name> in the background of this script.
 start_bin() {
-  if (($# > 1)); then "$BW_ROOT/target/release/$1" >>"$2" 2>&1 & else "$BW_ROOT/target/release/$1" & fi
+  if [[ -n $LOG_DIR ]]; then
+    mkdir -p "$LOG_DIR"
+    "$BW_ROOT/target/release/$1" >"$LOG_DIR/$1.log" 2>&1 &
+  else
+    "$BW_ROOT/target/release/$1" &
+  fi
   BW_PIDS+=("$!")
 }
 
-# start_ingress [log file]: refuse a busy port up front, else /ready could answer from another
+# start_ingress: refuse a busy port up front, else /ready could answer from another
 # ingress (a forgotten up.sh) while ours fails to bind.
 start_ingress() {
   ! curl -s -o /dev/null "$(ingress_url)/health" || die "$(ingress_url) already answers: stop the other ingress first"
-  start_bin ingress "$@"
+  start_bin ingress
 }
 
 # Wait for GET /ready of the ingress (the first process started), failing fast if it died.
@@ -236,6 +248,13 @@ ingress_ready() {
   curl -fs -o /dev/null "$1/ready"
 }
 
+# Any exit (Ctrl-C, SIGTERM, error, a process dying) drains the started processes.
+stop_bins_on_exit() {
+  trap stop_bins EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
 # SIGTERM (graceful drain) to every started process, SIGKILL after 30 s; for EXIT traps.
 stop_bins() {
   local pid deadline=$((SECONDS + 30))
@@ -243,7 +262,7 @@ stop_bins() {
   kill -TERM "${BW_PIDS[@]}" 2>/dev/null || true
   for pid in "${BW_PIDS[@]}"; do
     while kill -0 "$pid" 2>/dev/null; do
-      ((SECONDS < deadline)) || { say "killing $pid: no exit 30 s after SIGTERM" >&2; kill -KILL "$pid"; }
+      ((SECONDS < deadline)) || { say "killing $pid: no exit 30 s after SIGTERM" >&2; kill -KILL "$pid"; break; }
       sleep 0.1
     done
   done

@@ -4,6 +4,7 @@
 # Safe to re-run. Settings: environment, else .env, else defaults (DATABASE_URL, NATS_URL).
 # Usage: scripts/services.sh [up|stop]   (stop: stops the project NATS server, data kept)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_dotenv

@@ -3,6 +3,7 @@
 # Extra arguments go to the test runner (cargo nextest run, else cargo test), e.g. a filter.
 # All steps run even after a failure, so one run reports everything; exit status 1 if any failed.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_dotenv

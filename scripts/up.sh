@@ -2,16 +2,14 @@
 # Quick start: services, release build, migrations + demo data, then the ingress and one worker
 # until Ctrl-C. Settings: environment, else .env, else defaults (see .env.example).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_dotenv
 export BW_LOG_FORMAT=${BW_LOG_FORMAT:-pretty}   # a terminal, not a log collector
 prepare_stack
 
-# Any exit (Ctrl-C, SIGTERM, error, one process dying) drains both processes via SIGTERM.
-trap stop_bins EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_bins_on_exit
 start_ingress
 start_bin worker
 wait_ingress_ready

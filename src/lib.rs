@@ -7,4 +7,5 @@ pub mod http;
 pub mod messaging;
 pub mod security;
 pub mod seed;
+pub mod shutdown;
 pub mod telemetry;

@@ -96,3 +96,33 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
     .await?;
     Ok(())
 }
+
+/// Writes audit rows and, in the same transaction, the outbox events that publish them
+/// (`bw.evt.audit.<entity_type>`, event id = audit id).
+pub async fn record(
+    conn: &mut PgConnection,
+    ns: &crate::messaging::Namespace,
+    records: &[AuditRecord],
+) -> sqlx::Result<()> {
+    insert_many(&mut *conn, records).await?;
+    let events: Vec<_> = records.iter().map(|r| audit_event(ns, r)).collect();
+    super::outbox::insert_many(conn, &events).await
+}
+
+/// The event announcing an audit row.
+pub fn audit_event(
+    ns: &crate::messaging::Namespace,
+    record: &AuditRecord,
+) -> crate::messaging::events::OutboxEvent {
+    crate::messaging::events::OutboxEvent {
+        subject: ns.subject(&format!("bw.evt.audit.{}", record.entity_type)),
+        event: crate::messaging::events::Event {
+            id: record.id,
+            kind: "audit.recorded".to_owned(),
+            version: 1,
+            occurred_at: record.occurred_at,
+            command_id: record.command_id,
+            data: serde_json::to_value(record).unwrap_or(Value::Null),
+        },
+    }
+}

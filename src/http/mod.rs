@@ -1,1 +1,160 @@
+//! The HTTP ingress: authenticates, validates, publishes commands, serves read-only queries.
 
+pub mod auth;
+pub mod catalogue;
+pub mod contracts;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod login_throttle;
+pub mod me;
+pub mod openapi;
+pub mod order_request;
+pub mod orders;
+pub mod pagination;
+pub mod purchase_orders;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, header};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_scalar::{Scalar, Servable};
+
+pub use state::AppState;
+
+use self::error::ApiError;
+use crate::config::Config;
+use crate::messaging::Namespace;
+use crate::security::jwt::TokenKeys;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+impl AppState {
+    /// State from connections and configuration.
+    pub fn new(
+        config: Arc<Config>,
+        db: sqlx::PgPool,
+        nats: async_nats::Client,
+        ns: Namespace,
+    ) -> Self {
+        let js = async_nats::jetstream::new(nats.clone());
+        Self {
+            db,
+            nats,
+            js,
+            ns,
+            tokens: Arc::new(TokenKeys::new(&config.auth)),
+            login_throttle: Arc::new(login_throttle::LoginThrottle::new(
+                config.auth.login_max_failures,
+                config.auth.login_lockout,
+            )),
+            config,
+        }
+    }
+}
+
+/// The whole API with its middleware.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.http.request_timeout;
+    let body_limit = state.config.http.body_limit_bytes;
+    let submit_timeout = timeout + Duration::from_secs(orders::MAX_WAIT_SECS);
+    let api = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(me::me))
+        .route("/stations", get(catalogue::list_stations))
+        .route("/suppliers", get(catalogue::list_suppliers))
+        .route("/products", get(catalogue::list_products))
+        .route("/contracts", get(contracts::list))
+        .route("/contracts/{id}", get(contracts::get))
+        .route(
+            "/orders",
+            post(orders::submit).get(orders::list),
+        )
+        .route("/orders/{id}", get(orders::get))
+        .route("/purchase-orders", get(purchase_orders::list))
+        .route("/purchase-orders/{id}", get(purchase_orders::get))
+        .fallback(|| async { ApiError::NotFound });
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
+        .merge(Scalar::with_url("/docs", openapi::ApiDoc::openapi()))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                        let request_id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::custom(|_| {
+                    axum::response::IntoResponse::into_response(ApiError::Internal("handler panicked".into()))
+                }))
+                .layer(axum::middleware::from_fn_with_state(
+                    Timeouts { timeout, submit_timeout },
+                    request_timeout,
+                )),
+        )
+        .with_state(state)
+}
+
+#[derive(Clone, Copy)]
+struct Timeouts {
+    timeout: Duration,
+    submit_timeout: Duration,
+}
+
+/// Bounds every request; order submissions may wait for their outcome (`Prefer: wait`), so
+/// they get that on top.
+async fn request_timeout(
+    axum::extract::State(limits): axum::extract::State<Timeouts>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_submission = request.method() == axum::http::Method::POST
+        && request.uri().path() == "/api/v1/orders";
+    let limit = if is_submission { limits.submit_timeout } else { limits.timeout };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(ApiError::Unavailable(
+            "request timed out".into(),
+        )),
+    }
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

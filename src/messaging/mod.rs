@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod envelope;
 pub mod events;
+pub mod pending;
 pub mod publish;
 pub mod streams;
 pub mod subjects;

@@ -665,141 +665,97 @@ pub struct ContractTerms {
     pub lines: &'static [LineSeed],
 }
 
+// Columns: product, supplier reference, unit price, minimum quantity, price breaks
+// `(min_quantity, reduction_percent)`. Kept on one line each (rustfmt would split them).
+
 /// The ACTIVE contract of each supplier for the current calendar year.
+#[rustfmt::skip]
 pub const ACTIVE_CONTRACTS: &[ContractTerms] = &[
     ContractTerms {
         supplier: "EMBALSUD",
         minimum_order_value: Some("150.00"),
         lines: &[
-            line(
-                "BW-TRAY-0400",
-                "ES-BC400",
-                "18.50",
-                5,
-                &[(50, "3.00"), (200, "6.00")],
-            ),
-            line(
-                "BW-TRAY-0500",
-                "ES-BC500",
-                "21.40",
-                5,
-                &[(50, "3.00"), (200, "6.00")],
-            ),
-            line("BW-TRAY-1000", "ES-BB1K", "27.90", 2, &[]),
-            line("BW-TRAY-0250", "ES-BC250", "15.20", 5, &[]),
-            line("BW-PUNN-0125", "ES-PET125", "64.80", 1, &[]),
-            line(
-                "BW-PUNN-0250",
-                "ES-PET250",
-                "52.00",
-                2,
-                &[(20, "4.00"), (100, "8.50")],
-            ),
-            line("BW-PUNN-0500", "ES-PET500", "47.50", 2, &[]),
-            LineSeed {
-                tax_rate: "5.50",
-                ..line("BW-COAT-0020", "ES-CIRE-4X5", "96.00", 1, &[])
-            },
+            line("BW-TRAY-0400", "ES-BC400",    "18.50", 5, &[(50, "3.00"), (200, "6.00")]),
+            line("BW-TRAY-0500", "ES-BC500",    "21.40", 5, &[(50, "3.00"), (200, "6.00")]),
+            line("BW-TRAY-1000", "ES-BB1K",     "27.90", 2, &[]),
+            line("BW-TRAY-0250", "ES-BC250",    "15.20", 5, &[]),
+            line("BW-PUNN-0125", "ES-PET125",   "64.80", 1, &[]),
+            line("BW-PUNN-0250", "ES-PET250",   "52.00", 2, &[(20, "4.00"), (100, "8.50")]),
+            line("BW-PUNN-0500", "ES-PET500",   "47.50", 2, &[]),
+            // Food-grade coating: a food additive, hence the reduced VAT rate.
+            LineSeed { tax_rate: "5.50", ..line("BW-COAT-0020", "ES-CIRE-4X5", "96.00", 1, &[]) },
         ],
     },
     ContractTerms {
         supplier: "PLASTIVAL",
         minimum_order_value: Some("200.00"),
         lines: &[
-            line("BW-PUNN-0250", "PV-250-R", "49.90", 10, &[(100, "5.00")]),
-            line("BW-FILM-0300", "PV-ETI-23", "14.20", 6, &[(60, "7.50")]),
-            line("BW-FILM-0400", "PV-OPC-400", "88.00", 2, &[]),
-            line("BW-FILM-0150", "PV-MP15", "61.30", 1, &[]),
-            line("BW-BAGS-0002", "PV-FIL2K", "39.00", 2, &[(40, "4.00")]),
+            line("BW-PUNN-0250", "PV-250-R",    "49.90", 10, &[(100, "5.00")]),
+            line("BW-FILM-0300", "PV-ETI-23",   "14.20", 6,  &[(60, "7.50")]),
+            line("BW-FILM-0400", "PV-OPC-400",  "88.00", 2,  &[]),
+            line("BW-FILM-0150", "PV-MP15",     "61.30", 1,  &[]),
+            line("BW-BAGS-0002", "PV-FIL2K",    "39.00", 2,  &[(40, "4.00")]),
         ],
     },
     ContractTerms {
         supplier: "CARTONOR",
         minimum_order_value: Some("300.00"),
         lines: &[
-            line(
-                "BW-TRAY-3040",
-                "CN-P3040",
-                "252.00",
-                1,
-                &[(10, "4.00"), (30, "7.00")],
-            ),
-            line(
-                "BW-TRAY-4060",
-                "CN-P4060",
-                "236.00",
-                1,
-                &[(10, "4.00"), (30, "7.00")],
-            ),
-            line("BW-CART-0005", "CN-T5", "31.50", 4, &[]),
-            line("BW-CART-0010", "CN-T10", "24.75", 4, &[]),
-            line("BW-CART-0013", "CN-EXP13", "412.00", 1, &[]),
-            line("BW-BAGS-0001", "CN-KR1", "45.60", 1, &[]),
-            line("BW-ACCS-0001", "CN-COR1200", "38.00", 1, &[]),
-            line("BW-ACCS-0003", "CN-ALV3050", "54.20", 2, &[]),
+            line("BW-TRAY-3040", "CN-P3040",    "252.00", 1, &[(10, "4.00"), (30, "7.00")]),
+            line("BW-TRAY-4060", "CN-P4060",    "236.00", 1, &[(10, "4.00"), (30, "7.00")]),
+            line("BW-CART-0005", "CN-T5",       "31.50",  4, &[]),
+            line("BW-CART-0010", "CN-T10",      "24.75",  4, &[]),
+            line("BW-CART-0013", "CN-EXP13",    "412.00", 1, &[]),
+            line("BW-BAGS-0001", "CN-KR1",      "45.60",  1, &[]),
+            line("BW-ACCS-0001", "CN-COR1200",  "38.00",  1, &[]),
+            line("BW-ACCS-0003", "CN-ALV3050",  "54.20",  2, &[]),
         ],
     },
     ContractTerms {
         supplier: "ETIQLYON",
         minimum_order_value: None,
         lines: &[
-            line(
-                "BW-LABL-0100",
-                "EL-TD100150",
-                "9.80",
-                10,
-                &[(50, "5.00"), (200, "10.00")],
-            ),
-            line("BW-LABL-0028", "EL-OV28", "12.60", 5, &[]),
-            line("BW-LABL-0110", "EL-RUB110", "7.40", 1, &[]),
+            line("BW-LABL-0100", "EL-TD100150", "9.80",  10, &[(50, "5.00"), (200, "10.00")]),
+            line("BW-LABL-0028", "EL-OV28",     "12.60", 5,  &[]),
+            line("BW-LABL-0110", "EL-RUB110",   "7.40",  1,  &[]),
         ],
     },
     ContractTerms {
         supplier: "PALETTOC",
         minimum_order_value: Some("250.00"),
         lines: &[
-            line("BW-PALL-0800", "PO-P80120", "142.50", 2, &[(20, "3.50")]),
-            line("BW-PALL-1000", "PO-P100120", "168.00", 2, &[]),
-            line("BW-PALL-0600", "PO-DP6080", "96.00", 1, &[]),
-            line("BW-CRAT-0600", "PO-CAG6040", "285.00", 1, &[]),
-            line("BW-CRAT-3040", "PO-CP3040", "672.00", 1, &[]),
-            line("BW-CRAT-4060", "PO-CP4060", "598.00", 1, &[]),
-            line("BW-ACCS-0002", "PO-FEU12", "22.30", 4, &[]),
+            line("BW-PALL-0800", "PO-P80120",   "142.50", 2, &[(20, "3.50")]),
+            line("BW-PALL-1000", "PO-P100120",  "168.00", 2, &[]),
+            line("BW-PALL-0600", "PO-DP6080",   "96.00",  1, &[]),
+            line("BW-CRAT-0600", "PO-CAG6040",  "285.00", 1, &[]),
+            line("BW-CRAT-3040", "PO-CP3040",   "672.00", 1, &[]),
+            line("BW-CRAT-4060", "PO-CP4060",   "598.00", 1, &[]),
+            line("BW-ACCS-0002", "PO-FEU12",    "22.30",  4, &[]),
         ],
     },
 ];
 
 /// Next year's CARTONOR contract, still under negotiation (DRAFT, prices up about 4 %).
+#[rustfmt::skip]
 pub const DRAFT_NEXT_YEAR: ContractTerms = ContractTerms {
     supplier: "CARTONOR",
     minimum_order_value: Some("300.00"),
     lines: &[
-        line(
-            "BW-TRAY-3040",
-            "CN-P3040",
-            "262.00",
-            1,
-            &[(10, "4.00"), (30, "7.00")],
-        ),
-        line(
-            "BW-TRAY-4060",
-            "CN-P4060",
-            "245.50",
-            1,
-            &[(10, "4.00"), (30, "7.00")],
-        ),
-        line("BW-CART-0010", "CN-T10", "25.70", 4, &[]),
+        line("BW-TRAY-3040", "CN-P3040",    "262.00", 1, &[(10, "4.00"), (30, "7.00")]),
+        line("BW-TRAY-4060", "CN-P4060",    "245.50", 1, &[(10, "4.00"), (30, "7.00")]),
+        line("BW-CART-0010", "CN-T10",      "25.70",  4, &[]),
     ],
 };
 
 /// Last year's EMBALSUD contract (EXPIRED, slightly lower prices).
+#[rustfmt::skip]
 pub const EXPIRED_PREVIOUS_YEAR: ContractTerms = ContractTerms {
     supplier: "EMBALSUD",
     minimum_order_value: Some("120.00"),
     lines: &[
-        line("BW-TRAY-0400", "ES-BC400", "17.90", 5, &[(50, "3.00")]),
-        line("BW-TRAY-0250", "ES-BC250", "14.80", 5, &[]),
-        line("BW-PUNN-0250", "ES-PET250", "50.40", 2, &[(20, "4.00")]),
+        line("BW-TRAY-0400", "ES-BC400",    "17.90", 5, &[(50, "3.00")]),
+        line("BW-TRAY-0250", "ES-BC250",    "14.80", 5, &[]),
+        line("BW-PUNN-0250", "ES-PET250",   "50.40", 2, &[(20, "4.00")]),
     ],
 };
 

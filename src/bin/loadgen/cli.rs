@@ -276,11 +276,7 @@ mod tests {
         assert!(matches!(from_env, Command::Run(a) if a.password == "s3cret"));
         let empty_env = parse(Vec::<String>::new(), Some(String::new())).unwrap();
         assert!(matches!(empty_env, Command::Run(a) if a.password == "bluewhale-demo"));
-        let flag = parse(
-            ["--password", "x"].map(String::from),
-            Some("s3cret".into()),
-        )
-        .unwrap();
+        let flag = parse(["--password", "x"].map(String::from), Some("s3cret".into())).unwrap();
         assert!(matches!(flag, Command::Run(a) if a.password == "x"));
     }
 

@@ -215,7 +215,10 @@ pub async fn start(nats_url: &str, namespace: &str, station: Uuid) -> Result<Col
         .await
         .context("subscribing to order.rejected")?;
     // The flush round trip guarantees the server registered both SUBs before any order is sent.
-    client.flush().await.context("flushing NATS subscriptions")?;
+    client
+        .flush()
+        .await
+        .context("flushing NATS subscriptions")?;
 
     let (sink, accepted) = unbounded_channel();
     let (stop, stopped) = oneshot::channel();

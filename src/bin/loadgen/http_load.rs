@@ -240,7 +240,8 @@ async fn closed_loop(
         .min(shape.concurrency);
     let mut set = JoinSet::new();
     for _ in 0..tasks {
-        let (request, sink, next, done) = (request.clone(), sink.clone(), next.clone(), done.clone());
+        let (request, sink, next, done) =
+            (request.clone(), sink.clone(), next.clone(), done.clone());
         set.spawn(async move {
             let mut rec = Recorder::new();
             while next.fetch_add(1, Ordering::Relaxed) < shape.orders {
@@ -278,7 +279,8 @@ async fn open_model(
     for i in 0..orders {
         let due = started + Duration::from_secs_f64(i as f64 / rate);
         tokio::time::sleep_until(due.into()).await;
-        let (request, sink, shared, done) = (request.clone(), sink.clone(), shared.clone(), done.clone());
+        let (request, sink, shared, done) =
+            (request.clone(), sink.clone(), shared.clone(), done.clone());
         set.spawn(async move {
             let result = request.submit().await;
             let latency = due.elapsed();

@@ -56,12 +56,10 @@ pub struct ContractLine {
     pub price_breaks: Vec<PriceBreak>,
 }
 
-/// A price break: `reduction_percent` off from `min_quantity` units.
+/// A price break; its `min_quantity` threshold is not read: `floor_price` assumes the largest
+/// reduction applies, whatever the quantity.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PriceBreak {
-    /// Threshold quantity (unused: the largest reduction is assumed, see `floor_price`).
-    #[serde(default)]
-    pub min_quantity: Value,
     /// Reduction in percent.
     #[serde(default)]
     pub reduction_percent: Value,
@@ -149,11 +147,14 @@ pub fn quantities_for_minimum(
     scaled.iter().all(|&q| q <= MAX_QUANTITY).then_some(scaled)
 }
 
+/// A line a supplier could deliver, with the minimum order value of its contract.
+type Candidate = (ContractLine, Option<Decimal>);
+
 /// Picks `suppliers` suppliers and up to `PRODUCTS_PER_SUPPLIER` products each from the ACTIVE
 /// contracts valid on `today`, with quantities that should be priced without rejection.
 pub fn plan_order(contracts: &[Contract], suppliers: usize, today: NaiveDate) -> OrderPlan {
     // supplier -> candidate (line, minimum order value of its contract), one per product.
-    let mut by_supplier: BTreeMap<Uuid, Vec<(ContractLine, Option<Decimal>)>> = BTreeMap::new();
+    let mut by_supplier: BTreeMap<Uuid, Vec<Candidate>> = BTreeMap::new();
     let mut seen: HashSet<(Uuid, Uuid)> = HashSet::new();
     let mut usable: Vec<&Contract> = contracts
         .iter()
@@ -175,8 +176,7 @@ pub fn plan_order(contracts: &[Contract], suppliers: usize, today: NaiveDate) ->
         }
     }
     // Suppliers offering the most products first; ties broken by id for reproducibility.
-    let mut ranked: Vec<(Uuid, Vec<(ContractLine, Option<Decimal>)>)> =
-        by_supplier.into_iter().collect();
+    let mut ranked: Vec<(Uuid, Vec<Candidate>)> = by_supplier.into_iter().collect();
     ranked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
 
     let mut plan = OrderPlan::default();
@@ -239,7 +239,6 @@ mod tests {
             price_breaks: breaks
                 .iter()
                 .map(|r| PriceBreak {
-                    min_quantity: json!(10),
                     reduction_percent: json!(r),
                 })
                 .collect(),
@@ -273,7 +272,10 @@ mod tests {
 
     #[test]
     fn floor_price_applies_the_largest_break_and_truncates() {
-        assert_eq!(floor_price(&line(1, "10.00", json!(1), &[])), Some(d("10.00")));
+        assert_eq!(
+            floor_price(&line(1, "10.00", json!(1), &[])),
+            Some(d("10.00"))
+        );
         // 9.99 × 0.85 = 8.4915 → 8.49 (never above what the worker charges).
         assert_eq!(
             floor_price(&line(1, "9.99", json!(1), &["5", "15.00"])),

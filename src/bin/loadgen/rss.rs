@@ -1,4 +1,5 @@
-//! Resident memory of the ingress and worker processes, sampled from `/proc/<pid>/status`.
+//! Resident memory of the ingress and worker processes, sampled from `/proc/<pid>/status`,
+//! and the loadgen's own CPU time (it shares the cores with what it measures).
 
 use std::time::Duration;
 
@@ -45,6 +46,25 @@ pub fn parse_status_kib(status: &str, key: &str) -> Option<u64> {
         let rest = line.strip_prefix(key)?.strip_prefix(':')?;
         rest.split_whitespace().next()?.parse().ok()
     })
+}
+
+/// Linux reports `/proc/<pid>/stat` times in USER_HZ ticks, fixed at 100 for user space.
+const USER_HZ: f64 = 100.0;
+
+/// User + system CPU seconds from the text of `/proc/<pid>/stat` (fields 14 and 15).
+pub fn parse_stat_cpu_secs(stat: &str) -> Option<f64> {
+    // The command name (field 2) may contain spaces and parentheses: split after its last ')'.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace();
+    // After the name come field 3 (state) … ; utime and stime are fields 14 and 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / USER_HZ)
+}
+
+/// CPU seconds this process has used so far, if /proc is available.
+pub fn self_cpu_secs() -> Option<f64> {
+    parse_stat_cpu_secs(&std::fs::read_to_string("/proc/self/stat").ok()?)
 }
 
 /// Reads the status file; `None` when /proc is missing or the process is gone (skipped quietly).
@@ -116,6 +136,16 @@ mod tests {
         assert_eq!(parse_status_kib(STATUS, "VmSwap"), None);
         // A key that is a prefix of another must not match it.
         assert_eq!(parse_status_kib("VmRSSX:\t1 kB\n", "VmRSS"), None);
+    }
+
+    #[test]
+    fn parses_cpu_ticks_even_with_odd_names() {
+        let stat = "42 (we (ird) name) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0";
+        assert_eq!(parse_stat_cpu_secs(stat), Some(3.0));
+        assert_eq!(parse_stat_cpu_secs("garbage"), None);
+        if std::path::Path::new("/proc/self/stat").exists() {
+            assert!(self_cpu_secs().is_some());
+        }
     }
 
     #[tokio::test]

@@ -1,0 +1,66 @@
+//! Master-contract reads.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::{AuthUser, ValidQuery};
+use super::pagination::{PageQuery, PageView};
+use super::state::AppState;
+use crate::db::contracts::{self, ContractFilter, ContractView};
+
+const STATUSES: [&str; 5] = ["DRAFT", "ACTIVE", "SUSPENDED", "EXPIRED", "TERMINATED"];
+
+/// Contract list parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ContractQuery {
+    /// Only this supplier's contracts.
+    pub supplier_id: Option<Uuid>,
+    /// DRAFT, ACTIVE, SUSPENDED, EXPIRED or TERMINATED.
+    pub status: Option<String>,
+    /// Page number.
+    pub page: Option<u32>,
+    /// Page size.
+    pub per_page: Option<u32>,
+}
+
+/// Contracts: staff and stations read all, a supplier its own.
+#[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", params(ContractQuery),
+    security(("bearer" = [])), responses((status = 200, body = PageView<ContractView>),
+    (status = 422, body = super::error::Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ValidQuery(query): ValidQuery<ContractQuery>,
+) -> ApiResult<Json<PageView<ContractView>>> {
+    let page = PageQuery { page: query.page, per_page: query.per_page }.parse()?;
+    if let Some(status) = query.status.as_deref().filter(|s| !STATUSES.contains(s)) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "status",
+            "UNKNOWN_STATUS",
+            format!("unknown contract status {status:?}; expected one of {}", STATUSES.join(", ")),
+        )]));
+    }
+    let filter = ContractFilter { supplier_id: query.supplier_id, status: query.status };
+    let paged = contracts::list(&state.db, user.scope(), &filter, page).await?;
+    Ok(Json(PageView::new(paged, page)))
+}
+
+/// One contract with its lines.
+#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts",
+    params(("id" = Uuid, Path, description = "Contract id")), security(("bearer" = [])),
+    responses((status = 200, body = ContractView), (status = 404, body = super::error::Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<ContractView>> {
+    contracts::find(&state.db, user.scope(), id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}

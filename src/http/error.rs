@@ -1,0 +1,238 @@
+//! The ingress's one error type, rendered once as `application/problem+json` (RFC 9457).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One failing field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path (`lines[2].quantity`), query parameter or header name.
+    pub field: String,
+    /// Machine code, e.g. `OUT_OF_RANGE`.
+    pub code: String,
+    /// Human explanation.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI naming the problem type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    pub detail: String,
+    /// Machine code.
+    pub code: String,
+    /// Failing fields, if any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or breaks a rule (422).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The body is not JSON (415).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The body exceeds the limit (413).
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// Missing, invalid or expired access token (401).
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Login failed; the same answer for an unknown user and a wrong password (401).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Refresh token unknown, spent, revoked or expired (401).
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// Authenticated but not allowed (403).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Not found, or not visible to this user (404).
+    #[error("not found")]
+    NotFound,
+    /// The idempotency key was used with another body (409).
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// Too many attempts (429).
+    #[error("too many requests")]
+    TooManyRequests {
+        /// Seconds until the next attempt may succeed.
+        retry_after_secs: u64,
+    },
+    /// The worker rejected the order (422, with `Prefer: wait`).
+    #[error("order rejected")]
+    OrderRejected(Vec<FieldError>),
+    /// A dependency (PostgreSQL, NATS) is unavailable (503).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure (500); the detail is logged, never returned.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        use ApiError::*;
+        match self {
+            Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+                "Validation failed",
+                "The request is invalid; see errors for each failing field.".into(),
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Unsupported media type",
+                "Send the body as application/json.".into(),
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "Payload too large",
+                "The request body exceeds the size limit.".into(),
+            ),
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "Authentication required",
+                "A valid bearer access token is required.".into(),
+            ),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "INVALID_CREDENTIALS",
+                "Invalid credentials",
+                "The email or password is incorrect.".into(),
+            ),
+            InvalidRefreshToken => (
+                StatusCode::UNAUTHORIZED,
+                "INVALID_REFRESH_TOKEN",
+                "Invalid refresh token",
+                "The refresh token is unknown, expired, spent or revoked; log in again.".into(),
+            ),
+            Forbidden(why) => (
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "Forbidden",
+                (*why).to_owned(),
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Not found",
+                "No such resource.".into(),
+            ),
+            IdempotencyKeyReused => (
+                StatusCode::CONFLICT,
+                "IDEMPOTENCY_KEY_REUSED",
+                "Idempotency key reused",
+                "This Idempotency-Key was already used with a different request body.".into(),
+            ),
+            TooManyRequests { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                "Too many requests",
+                format!("Too many attempts; retry in {retry_after_secs} seconds."),
+            ),
+            OrderRejected(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ORDER_REJECTED",
+                "Order rejected",
+                "The order was processed and rejected; see errors for each failing line.".into(),
+            ),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "Service unavailable",
+                "A dependency is unavailable; retry later.".into(),
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "Internal error",
+                "An unexpected error occurred.".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title, detail) = self.parts();
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => {}
+        }
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::Unavailable(_) => Some(1),
+            _ => None,
+        };
+        let errors = match self {
+            ApiError::Validation(errors) | ApiError::OrderRejected(errors) => errors,
+            _ => Vec::new(),
+        };
+        let problem = Problem {
+            kind: format!(
+                "https://bluewhale.example/problems/{}",
+                code.to_ascii_lowercase().replace('_', "-")
+            ),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors,
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                ApiError::Unavailable(format!("postgres: {error}"))
+            }
+            other => ApiError::Internal(format!("postgres: {other}")),
+        }
+    }
+}
+
+/// Result type of handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,176 @@
+//! Extractors that turn bad input into our problem documents, naming the failing field.
+
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::error::{ApiError, FieldError};
+use super::state::AppState;
+use crate::domain::roles::{OrgType, Role, Scope};
+use crate::messaging::envelope::Actor;
+
+/// A JSON body deserialised strictly (unknown fields refused), with the failing path on error.
+pub struct ValidJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json")
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::Validation(vec![FieldError::new(
+                    "body",
+                    "UNREADABLE",
+                    rejection.body_text(),
+                )])
+            }
+        })?;
+        parse_json(&bytes).map(ValidJson)
+    }
+}
+
+/// Deserialises JSON, reporting the path of the first failing field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let (field, code) = match (path.as_str(), inner.classify()) {
+            (".", serde_json::error::Category::Syntax | serde_json::error::Category::Eof) => {
+                ("body".to_owned(), "MALFORMED_JSON")
+            }
+            (".", _) => ("body".to_owned(), "INVALID"),
+            (p, _) => (p.to_owned(), "INVALID"),
+        };
+        ApiError::Validation(vec![FieldError::new(field, code, clean_message(&inner))])
+    })
+}
+
+/// serde messages end with " at line 1 column 42", meaningless to API clients.
+fn clean_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Query parameters deserialised strictly, with the failing parameter on error.
+pub struct ValidQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ValidQuery)
+            .map_err(|error| {
+                let field = error.path().to_string();
+                let message = error.into_inner().to_string();
+                ApiError::Validation(vec![FieldError::new(
+                    if field == "." { "query".to_owned() } else { field },
+                    "INVALID",
+                    message,
+                )])
+            })
+    }
+}
+
+/// The authenticated caller, from a verified bearer access token.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    /// User id.
+    pub user_id: Uuid,
+    /// Role.
+    pub role: Role,
+    /// Organisation kind.
+    pub org_type: OrgType,
+    /// Organisation id.
+    pub org_id: Option<Uuid>,
+}
+
+impl AuthUser {
+    /// Which rows this user may see.
+    pub fn scope(&self) -> Scope {
+        Scope::of(self.role, self.org_id)
+    }
+
+    /// The actor recorded on the commands this user issues.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user_id,
+            role: self.role,
+            org_type: self.org_type,
+            org_id: self.org_id,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or(ApiError::Unauthenticated)?;
+        let claims = state.tokens.verify(token.trim()).map_err(|error| {
+            tracing::info!(%error, "access token refused");
+            ApiError::Unauthenticated
+        })?;
+        Ok(AuthUser {
+            user_id: claims.sub,
+            role: claims.role,
+            org_type: claims.org_type,
+            org_id: claims.org_id,
+        })
+    }
+}
+
+/// The request id set by the request-id layer.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestId(
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}

@@ -1,0 +1,41 @@
+//! The OpenAPI document (`/openapi.json`) and interactive docs (`/docs`).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{auth, catalogue, contracts, health, me, orders, purchase_orders};
+
+/// The API description, generated from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Blue Whale order pipeline", version = "1.0.0",
+         description = "Packing stations order packaging from suppliers under master contracts."),
+    paths(
+        health::health, health::ready,
+        auth::login, auth::refresh, auth::logout, me::me,
+        catalogue::list_stations, catalogue::list_suppliers, catalogue::list_products,
+        contracts::list, contracts::get,
+        orders::submit, orders::get, orders::list,
+        purchase_orders::list, purchase_orders::get,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"), (name = "health"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

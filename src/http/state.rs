@@ -1,0 +1,30 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use async_nats::jetstream;
+use sqlx::PgPool;
+
+use super::login_throttle::LoginThrottle;
+use crate::config::Config;
+use crate::messaging::Namespace;
+use crate::security::jwt::TokenKeys;
+
+/// Shared, cheaply clonable application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// PostgreSQL pool (reads and auth bookkeeping only).
+    pub db: PgPool,
+    /// NATS connection (readiness).
+    pub nats: async_nats::Client,
+    /// JetStream context (publishing commands, reading pending ones).
+    pub js: jetstream::Context,
+    /// Subject and stream namespace.
+    pub ns: Namespace,
+    /// Access-token keys.
+    pub tokens: Arc<TokenKeys>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Failed-login throttle for emails that match no account.
+    pub login_throttle: Arc<LoginThrottle>,
+}

@@ -1,0 +1,65 @@
+//! Moving a message to the dead-letter queue: a `dead_letters` row first, then the DLQ stream,
+//! and only then the acknowledgement of the original message.
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::Message;
+use uuid::Uuid;
+
+use bluewhale::db::dead_letters::{self, DeadLetter};
+use bluewhale::messaging::publish::publish_acked;
+
+use crate::context::WorkerContext;
+
+const DEAD_LETTER_NAMESPACE: Uuid = Uuid::from_u128(0x0d1e_a7d0_5c3b_4f71_8e2a_6b9c_d4e5_f607);
+
+/// Records and republishes a dead letter. Idempotent: a redelivered message maps to the same
+/// dead-letter id (from its stream sequence), recorded and published once.
+pub async fn record(
+    ctx: &WorkerContext,
+    msg: &Message,
+    command_id: Option<Uuid>,
+    reason: &str,
+    error: &str,
+) -> anyhow::Result<()> {
+    let info = msg.info().map_err(|e| anyhow::anyhow!("message metadata: {e}"))?;
+    let id = Uuid::new_v5(
+        &DEAD_LETTER_NAMESPACE,
+        format!("{}:{}", info.stream, info.stream_sequence).as_bytes(),
+    );
+    let delivered = info.delivered;
+    let letter = DeadLetter {
+        id,
+        command_id,
+        subject: msg.subject.to_string(),
+        payload: msg.payload.to_vec(),
+        reason: reason.to_owned(),
+        error: error.to_owned(),
+        delivery_count: i32::try_from(delivered).unwrap_or(i32::MAX),
+    };
+    let mut conn = ctx.db.acquire().await?;
+    dead_letters::insert(&mut conn, &letter).await?;
+    drop(conn);
+    let mut headers = HeaderMap::new();
+    headers.insert("Bw-Dead-Letter-Reason", reason);
+    headers.insert("Bw-Delivery-Count", delivered.to_string().as_str());
+    headers.insert("Bw-Original-Subject", msg.subject.as_str());
+    headers.insert("Bw-Error", header_safe(error).as_str());
+    publish_acked(
+        &ctx.js,
+        ctx.ns.dead_letter_for(&msg.subject),
+        id,
+        Some(headers),
+        msg.payload.clone(),
+    )
+    .await?;
+    tracing::warn!(subject = %msg.subject, reason, error, delivered, "command dead-lettered");
+    Ok(())
+}
+
+/// Header values cannot hold line breaks, and stay short.
+fn header_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(512)
+        .collect()
+}

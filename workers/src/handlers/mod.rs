@@ -1,0 +1,3 @@
+//! Command handlers: decode, decide (domain), write (db).
+
+pub mod submit_order;

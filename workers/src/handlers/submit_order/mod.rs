@@ -1,0 +1,109 @@
+//! `order.submit`: split and price a batch of master orders in one transaction.
+
+pub mod plan;
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use bluewhale::db::{audit, commands, numbers, order_writes, outbox, pricing_inputs};
+use bluewhale::domain::numbering::DocumentKind;
+use bluewhale::domain::order::OrderToPrice;
+use bluewhale::domain::split::price_order;
+use bluewhale::messaging::commands::SubmitOrder;
+use bluewhale::messaging::envelope::Envelope;
+
+use self::plan::{Decided, FirstNumbers};
+use crate::context::WorkerContext;
+
+/// A decoded submission and the subject it came on.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The command.
+    pub envelope: Envelope<SubmitOrder>,
+    /// Its subject.
+    pub subject: String,
+}
+
+/// Applies a batch of submissions in one transaction: every order of the batch commits, or
+/// none does. Already-processed commands (redeliveries) are skipped. Returns how many orders
+/// were written.
+pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize, sqlx::Error> {
+    let mut tx = ctx.db.begin().await?;
+    let ids: Vec<Uuid> = batch.iter().map(|s| s.envelope.id).collect();
+    let done: HashSet<Uuid> = commands::already_processed(&mut tx, &ids).await?.into_iter().collect();
+    let mut seen = HashSet::new();
+    let todo: Vec<&Submission> = batch
+        .iter()
+        .filter(|s| !done.contains(&s.envelope.id) && seen.insert(s.envelope.id))
+        .collect();
+    if todo.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+
+    let inputs = load_inputs(&mut tx, &todo).await?;
+    let decided: Vec<Decided<'_>> = todo
+        .iter()
+        .map(|s| {
+            let data = &s.envelope.data;
+            let order = OrderToPrice {
+                // An unknown station cannot be stored (foreign key): the insert fails and the
+                // command is dead-lettered as a permanent failure.
+                station_active: inputs.stations.get(&data.station_id).copied().unwrap_or(true),
+                order_date: data.order_date,
+                lines: data.lines.clone(),
+            };
+            Decided {
+                command: &s.envelope,
+                subject: &s.subject,
+                outcome: price_order(&order, &inputs.catalogue),
+            }
+        })
+        .collect();
+
+    // Numbers last: their counter rows stay locked until commit, so take them late and
+    // always in the same order (years ascending, master orders before purchase orders).
+    let mut first = FirstNumbers::new();
+    for (year, (masters, purchases)) in plan::numbers_needed(&decided) {
+        let mo = numbers::allocate(&mut tx, DocumentKind::MasterOrder, year, masters).await?;
+        let po = if purchases > 0 {
+            numbers::allocate(&mut tx, DocumentKind::PurchaseOrder, year, purchases).await?
+        } else {
+            1
+        };
+        first.insert(year, (mo, po));
+    }
+    let plan = plan::build(&decided, &first, &ctx.ns, Utc::now());
+    order_writes::insert_master_orders(&mut tx, &plan.master_orders).await?;
+    order_writes::insert_purchase_orders(&mut tx, &plan.purchase_orders).await?;
+    order_writes::insert_lines(&mut tx, &plan.lines).await?;
+    order_writes::insert_status_changes(&mut tx, &plan.status_changes).await?;
+    commands::insert_many(&mut tx, &plan.commands).await?;
+    audit::record(&mut tx, &ctx.ns, &plan.audit).await?;
+    outbox::insert_many(&mut tx, &plan.events).await?;
+    tx.commit().await?;
+    Ok(plan.master_orders.len())
+}
+
+async fn load_inputs(
+    tx: &mut sqlx::PgConnection,
+    todo: &[&Submission],
+) -> Result<pricing_inputs::PricingInputs, sqlx::Error> {
+    let mut stations = HashSet::new();
+    let mut products = HashSet::new();
+    let mut suppliers = HashSet::new();
+    let mut dates = (chrono::NaiveDate::MAX, chrono::NaiveDate::MIN);
+    for s in todo {
+        let data = &s.envelope.data;
+        stations.insert(data.station_id);
+        dates = (dates.0.min(data.order_date), dates.1.max(data.order_date));
+        for line in &data.lines {
+            products.insert(line.product_id);
+            suppliers.insert(line.supplier_id);
+        }
+    }
+    let collect = |set: HashSet<Uuid>| set.into_iter().collect::<Vec<_>>();
+    pricing_inputs::load(tx, &collect(stations), &collect(products), &collect(suppliers), dates).await
+}
