@@ -8,6 +8,8 @@ use sqlx::types::Json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::money::two_decimals;
+
 use super::page::{PageRequest, Paged};
 use crate::domain::catalogue::PriceBreak;
 use crate::domain::roles::Scope;
@@ -19,6 +21,7 @@ pub struct PriceBreakView {
     pub min_quantity: u32,
     /// …the unit price is reduced by this percentage.
     #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub reduction_percent: Decimal,
 }
 
@@ -33,6 +36,7 @@ pub struct ContractLineView {
     pub supplier_reference: Option<String>,
     /// Price per conditioning unit, excluding VAT.
     #[schema(value_type = String, example = "18.50")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub unit_price: Decimal,
     /// Minimum conditioning units per order line.
     pub min_order_quantity: i32,
@@ -40,6 +44,7 @@ pub struct ContractLineView {
     pub price_breaks: Vec<PriceBreakView>,
     /// VAT rate in percent.
     #[schema(value_type = String, example = "20.00")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub tax_rate: Decimal,
 }
 
@@ -62,6 +67,7 @@ pub struct ContractView {
     pub currency: String,
     /// Minimum purchase-order value excluding VAT.
     #[schema(value_type = Option<String>, example = "150.00")]
+    #[serde(serialize_with = "two_decimals::option")]
     pub minimum_order_value: Option<Decimal>,
     /// Lines.
     pub lines: Vec<ContractLineView>,

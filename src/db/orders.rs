@@ -8,6 +8,8 @@ use sqlx::{AssertSqlSafe, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::money::two_decimals;
+
 use super::page::{PageRequest, Paged};
 use super::purchase_orders::{self, PurchaseOrderView};
 use crate::domain::roles::Scope;
@@ -36,12 +38,15 @@ pub struct OrderView {
     pub currency: String,
     /// Σ purchase-order totals excluding VAT (null while pending).
     #[schema(value_type = Option<String>, example = "1250.40")]
+    #[serde(serialize_with = "two_decimals::option")]
     pub total_excluding_tax: Option<Decimal>,
     /// Σ purchase-order VAT.
     #[schema(value_type = Option<String>, example = "250.08")]
+    #[serde(serialize_with = "two_decimals::option")]
     pub tax_amount: Option<Decimal>,
     /// Σ purchase-order totals including VAT.
     #[schema(value_type = Option<String>, example = "1500.48")]
+    #[serde(serialize_with = "two_decimals::option")]
     pub total_including_tax: Option<Decimal>,
     /// One per supplier.
     pub purchase_orders: Vec<PurchaseOrderView>,

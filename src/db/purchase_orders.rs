@@ -7,6 +7,8 @@ use sqlx::{AssertSqlSafe, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::money::two_decimals;
+
 use super::page::{PageRequest, Paged};
 use crate::domain::purchase_order_status::PurchaseOrderStatus;
 use crate::domain::roles::Scope;
@@ -33,18 +35,23 @@ pub struct PurchaseOrderLineView {
     pub quantity: i32,
     /// Contract price before any break.
     #[schema(value_type = String, example = "18.50")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub base_unit_price: Decimal,
     /// Price-break reduction applied, in percent.
     #[schema(value_type = String, example = "5.00")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub reduction_percent: Decimal,
     /// Price per conditioning unit, excluding VAT.
     #[schema(value_type = String, example = "17.58")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub unit_price: Decimal,
     /// VAT rate in percent.
     #[schema(value_type = String, example = "20.00")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub tax_rate: Decimal,
     /// unit_price × quantity.
     #[schema(value_type = String, example = "175.80")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub line_total: Decimal,
     /// Contract the price comes from.
     pub contract_id: Uuid,
@@ -73,12 +80,15 @@ pub struct PurchaseOrderView {
     pub currency: String,
     /// Σ line totals.
     #[schema(value_type = String, example = "450.00")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub total_excluding_tax: Decimal,
     /// VAT, rounded per rate.
     #[schema(value_type = String, example = "90.00")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub tax_amount: Decimal,
     /// Both together.
     #[schema(value_type = String, example = "540.00")]
+    #[serde(serialize_with = "two_decimals::serialize")]
     pub total_including_tax: Decimal,
     /// Lines.
     pub lines: Vec<PurchaseOrderLineView>,

@@ -120,3 +120,25 @@ mod tests {
         assert_eq!(back, t);
     }
 }
+
+/// Serialises amounts, rates and percentages as decimal strings with exactly two decimals
+/// ("0.00", "18.50"), whatever scale the value carries (PostgreSQL returns zero unscaled).
+pub mod two_decimals {
+    use rust_decimal::Decimal;
+    use serde::Serializer;
+
+    /// `#[serde(serialize_with = "two_decimals::serialize")]`
+    pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut scaled = *value;
+        scaled.rescale(2);
+        serializer.collect_str(&scaled)
+    }
+
+    /// The same for optional values (`null` stays `null`).
+    pub fn option<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => serialize(value, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+}

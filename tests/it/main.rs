@@ -1,1 +1,3 @@
-fn main() {}
+//! Integration tests against real PostgreSQL and NATS JetStream (see tests/src/lib.rs).
+
+mod orders;

@@ -1,1 +1,414 @@
+//! Test harness: spawns the real ingress and worker in-process against real PostgreSQL and
+//! NATS JetStream. Each test gets its own database (a copy of a migrated, seeded template)
+//! and its own NATS namespace (streams and subjects), so tests run in parallel.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use chrono::Datelike;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use bluewhale::config::{Config, Secret};
+use bluewhale::messaging::Namespace;
+
+pub use bluewhale::seed::world;
+
+/// Password of every demo user in the template database.
+pub const DEMO_PASSWORD: &str = "test-demo-password";
+/// JWT secret of test apps (≥ 32 bytes).
+pub const JWT_SECRET: &str = "integration-tests-jwt-secret-0123456789";
+
+fn admin_url() -> String {
+    std::env::var("BW_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// NATS server of the tests (≥ 2.10 with JetStream; `scripts/test.sh` provides it).
+pub fn nats_url() -> String {
+    std::env::var("BW_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:14222".to_owned())
+}
+
+fn database_url(name: &str) -> String {
+    let admin = admin_url();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Template name: changes with the migrations, the seed and the year (contracts are valid for
+/// the current year), so a stale template is never used.
+fn template_name() -> String {
+    let mut hasher = Sha256::new();
+    for migration in bluewhale::db::MIGRATOR.iter() {
+        hasher.update(migration.checksum.as_ref());
+    }
+    hasher.update(include_str!("../../src/seed/world.rs"));
+    hasher.update(include_str!("../../src/seed/mod.rs"));
+    hasher.update(DEMO_PASSWORD);
+    let hash: String = hasher.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("bw_tpl_{}_{hash}", chrono::Utc::now().year())
+}
+
+/// Creates the template once per machine (an advisory lock serialises parallel test processes).
+async fn ensure_template() -> String {
+    let name = template_name();
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("connect to BW_TEST_PG_URL (is PostgreSQL running? scripts/test.sh starts it)");
+    admin
+        .execute("SELECT pg_advisory_lock(727274)")
+        .await
+        .expect("advisory lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .expect("query pg_database");
+    if !exists {
+        let building = format!("{name}_building");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {building} WITH (FORCE)"
+            )))
+            .await
+            .expect("drop stale template");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+            .await
+            .expect("create template");
+        let pool = PgPool::connect(&database_url(&building))
+            .await
+            .expect("connect template");
+        bluewhale::db::migrate(&pool).await.expect("migrate template");
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive();
+        bluewhale::seed::run(&pool, &Secret::new(DEMO_PASSWORD), today)
+            .await
+            .expect("seed template");
+        pool.close().await;
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE {building} RENAME TO {name}"
+            )))
+            .await
+            .expect("publish template");
+    }
+    admin
+        .execute("SELECT pg_advisory_unlock(727274)")
+        .await
+        .expect("advisory unlock");
+    name
+}
+
+/// A fresh database copied from the template.
+async fn create_test_database() -> String {
+    let template = ensure_template().await;
+    let name = format!("bw_test_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url()).await.expect("connect admin");
+    // Copying a template fails while another session touches it; retry briefly.
+    for attempt in 0.. {
+        let created = admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name} TEMPLATE {template}"
+            )))
+            .await;
+        match created {
+            Ok(_) => break,
+            Err(error) if attempt < 50 => {
+                let _ = error;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("create test database: {error}"),
+        }
+    }
+    name
+}
+
+/// Options of a test app.
+#[derive(Default, Clone)]
+pub struct Options {
+    env: HashMap<String, String>,
+    without_worker: bool,
+}
+
+impl Options {
+    /// Sets a configuration variable.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Starts no worker (commands stay pending until [`TestApp::start_worker`]).
+    pub fn without_worker(mut self) -> Self {
+        self.without_worker = true;
+        self
+    }
+
+    /// Spawns the app.
+    pub async fn spawn(self) -> TestApp {
+        TestApp::spawn_with(self).await
+    }
+}
+
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// A running ingress (and usually a worker) on an isolated database and namespace.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// Pool on the test database.
+    pub db: PgPool,
+    /// NATS client.
+    pub nats: async_nats::Client,
+    /// JetStream.
+    pub js: jetstream::Context,
+    /// The test's namespace.
+    pub ns: Namespace,
+    /// The configuration both processes run with.
+    pub config: Config,
+    db_name: String,
+    ingress: Option<Running>,
+    worker: Option<Running>,
+}
+
+impl TestApp {
+    /// Ingress and worker with the default test configuration.
+    pub async fn spawn() -> Self {
+        Options::default().spawn().await
+    }
+
+    /// Builder for other configurations.
+    pub fn options() -> Options {
+        Options::default()
+    }
+
+    async fn spawn_with(options: Options) -> Self {
+        let db_name = create_test_database().await;
+        let namespace = format!("t{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let mut env: HashMap<String, String> = [
+            ("DATABASE_URL", database_url(&db_name)),
+            ("NATS_URL", nats_url()),
+            ("BW_NAMESPACE", namespace.clone()),
+            ("BW_JWT_SECRET", JWT_SECRET.to_owned()),
+            ("BW_HTTP_ADDR", "127.0.0.1:0".to_owned()),
+            ("BW_MIGRATE_ON_START", "false".to_owned()),
+            ("BW_DB_MAX_CONNECTIONS", "5".to_owned()),
+            ("BW_LOG_FORMAT", "pretty".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        env.extend(options.env.clone());
+        let config = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
+        bluewhale::telemetry::init(config.log_format);
+        let db = PgPool::connect(&config.database.url).await.expect("connect test db");
+        let nats = async_nats::connect(&config.nats.url)
+            .await
+            .expect("connect NATS (BW_TEST_NATS_URL; scripts/test.sh starts one ≥ 2.10)");
+        let js = jetstream::new(nats.clone());
+        let ns = Namespace::new(namespace).expect("namespace");
+        bluewhale::messaging::streams::ensure_streams(&js, &ns)
+            .await
+            .expect("streams");
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = bluewhale::http::AppState::new(
+            Arc::new(config.clone()),
+            PgPool::connect(&config.database.url).await.expect("ingress pool"),
+            nats.clone(),
+            ns.clone(),
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            bluewhale::http::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .map_err(anyhow::Error::from)
+        });
+        let mut app = TestApp {
+            base_url,
+            http: reqwest::Client::new(),
+            db,
+            nats,
+            js,
+            ns,
+            config,
+            db_name,
+            ingress: Some(Running { stop, task }),
+            worker: None,
+        };
+        if !options.without_worker {
+            app.start_worker().await;
+        }
+        app
+    }
+
+    /// Starts a worker on the app's database and namespace.
+    pub async fn start_worker(&mut self) {
+        assert!(self.worker.is_none(), "worker already running");
+        let config = self.config.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            bluewhale_workers::run(config, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        self.worker = Some(Running { stop, task });
+        // Wait until its durable consumer exists, so messages published now are consumed.
+        let stream = self.ns.commands_stream();
+        for _ in 0..100 {
+            if let Ok(s) = self.js.get_stream(&stream).await {
+                if s.consumer_info("order-workers").await.is_ok() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("worker did not create its consumer");
+    }
+
+    /// Stops the worker gracefully (drain) and returns its result.
+    pub async fn stop_worker(&mut self) -> anyhow::Result<()> {
+        let running = self.worker.take().expect("no worker running");
+        let _ = running.stop.send(());
+        running.task.await.expect("worker task panicked")
+    }
+
+    /// Logs in a demo user and returns the access token.
+    pub async fn login(&self, email: &str) -> String {
+        let response = self
+            .post_json("/api/v1/auth/login", None, &json!({"email": email, "password": DEMO_PASSWORD}))
+            .await;
+        assert_eq!(response.status(), 200, "login of {email}");
+        let body: Value = response.json().await.expect("login body");
+        body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// POSTs JSON, with a bearer token if given.
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.base_url)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// GETs with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Submits an order with an idempotency key.
+    pub async fn submit_order(&self, token: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/orders", self.base_url))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Polls an order until it is no longer PENDING (or panics after 20 s).
+    pub async fn wait_until_processed(&self, token: &str, id: &str) -> Value {
+        for _ in 0..400 {
+            let response = self.get(&format!("/api/v1/orders/{id}"), token).await;
+            assert_eq!(response.status(), 200, "GET order {id}");
+            let body: Value = response.json().await.expect("order body");
+            if body["status"] != "PENDING" {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("order {id} still pending after 20 s");
+    }
+
+    /// Polls until the outbox is empty (every committed event published).
+    pub async fn wait_until_outbox_empty(&self) {
+        for _ in 0..400 {
+            if self.count("outbox").await == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("outbox not drained after 20 s");
+    }
+
+    /// Rows in a table of the test database.
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(&self.db)
+            .await
+            .expect("count")
+    }
+
+    /// Messages currently stored in one of the test's streams (`COMMANDS`, `EVENTS`, `DLQ`).
+    pub async fn stream_messages(&self, stream: &str) -> u64 {
+        let mut stream = self.js.get_stream(self.ns.stream(stream)).await.expect("stream");
+        stream.info().await.expect("stream info").state.messages
+    }
+
+    /// Stops everything and removes the test's database and streams.
+    pub async fn cleanup(mut self) {
+        if self.worker.is_some() {
+            self.stop_worker().await.expect("worker stopped cleanly");
+        }
+        if let Some(ingress) = self.ingress.take() {
+            let _ = ingress.stop.send(());
+            let _ = ingress.task.await;
+        }
+        for stream in ["COMMANDS", "EVENTS", "DLQ"] {
+            let _ = self.js.delete_stream(self.ns.stream(stream)).await;
+        }
+        self.db.close().await;
+        if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+            let _ = admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.db_name
+                )))
+                .await;
+        }
+    }
+}
+
+/// A 3-supplier order of the demo world whose amounts the tests know by hand:
+/// EMBALSUD (a 3 % break with half-cent rounding, and a 5.5 % VAT line), PLASTIVAL
+/// (a 7.5 % break and a minimum-quantity line), ETIQLYON (a 10 % break).
+pub fn three_supplier_order() -> Value {
+    json!({
+        "station_id": world::station_id(world::STATION_CODE),
+        "requested_delivery_date": null,
+        "notes": "integration test",
+        "lines": [
+            {"product_id": world::product_id("BW-TRAY-0400"), "supplier_id": world::supplier_id("EMBALSUD"), "quantity": 50},
+            {"product_id": world::product_id("BW-FILM-0300"), "supplier_id": world::supplier_id("PLASTIVAL"), "quantity": 60},
+            {"product_id": world::product_id("BW-LABL-0100"), "supplier_id": world::supplier_id("ETIQLYON"), "quantity": 200},
+            {"product_id": world::product_id("BW-COAT-0020"), "supplier_id": world::supplier_id("EMBALSUD"), "quantity": 3},
+            {"product_id": world::product_id("BW-PUNN-0250"), "supplier_id": world::supplier_id("PLASTIVAL"), "quantity": 10},
+            {"product_id": world::product_id("BW-LABL-0110"), "supplier_id": world::supplier_id("ETIQLYON"), "quantity": 1},
+        ]
+    })
+}
