@@ -1,0 +1,283 @@
+//! Delivery semantics under faults: redelivery, poison messages, transient and permanent
+//! database failures, dead-lettering, and draining on shutdown.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use bluewhale::messaging::pending::pending_submission;
+use bluewhale_tests::{TestApp, three_supplier_order, world};
+use serde_json::Value;
+use uuid::Uuid;
+
+async fn submit(app: &TestApp, token: &str, key: &str) -> String {
+    let response = app.submit_order(token, key, &three_supplier_order()).await;
+    assert_eq!(response.status(), 202);
+    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+/// Makes every insert into master_orders fail with `sqlstate` until [`heal`] (a real fault in
+/// the real database: the worker sees exactly what PostgreSQL would send).
+async fn break_master_orders(app: &TestApp, sqlstate: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'injected fault' USING ERRCODE = '{sqlstate}'; END $$"
+    )))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER test_fault BEFORE INSERT ON master_orders \
+         FOR EACH ROW EXECUTE FUNCTION test_fault()",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+async fn heal(app: &TestApp) {
+    sqlx::query("DROP TRIGGER test_fault ON master_orders")
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
+async fn wait_for(what: &str, mut condition: impl AsyncFnMut() -> bool) {
+    for _ in 0..300 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
+    let mut app = TestApp::options().without_worker().spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let id = submit(&app, &token, "twice").await;
+    // Put a second copy in the stream under another message id, as a redelivery after a
+    // crash or a de-duplication window miss would.
+    let order_id: Uuid = id.parse().unwrap();
+    let envelope = pending_submission(&app.js, &app.ns, order_id).await.unwrap().unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
+    app.js
+        .publish_with_headers(
+            app.ns.order_submit(order_id),
+            headers,
+            serde_json::to_vec(&envelope).unwrap().into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(app.stream_messages("COMMANDS").await, 2);
+
+    app.start_worker().await;
+    app.wait_until_processed(&token, &id).await;
+    wait_for("both copies acknowledged", async || app.stream_messages("COMMANDS").await == 0).await;
+    assert_eq!(app.count("master_orders").await, 1);
+    assert_eq!(app.count("purchase_orders").await, 3);
+    assert_eq!(app.count("purchase_order_lines").await, 6);
+    assert_eq!(app.count("commands").await, 1);
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE command_id = $1")
+        .bind(order_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audit, 10, "1 master order + 3 POs + 6 lines, once");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn poison_messages_are_dead_lettered_while_later_orders_still_flow() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let garbage_subject = app.ns.order_submit(Uuid::new_v4());
+    app.js.publish(garbage_subject.clone(), "{not json".into()).await.unwrap().await.unwrap();
+    let unknown = serde_json::json!({
+        "id": Uuid::new_v4(), "type": "order.teleport", "version": 1,
+        "issued_at": "2026-11-24T10:00:00Z",
+        "actor": {"user_id": Uuid::new_v4(), "role": "ADMIN", "org_type": "BLUEWHALE", "org_id": null},
+        "request_id": null, "data": {}
+    });
+    app.js
+        .publish(app.ns.subject("bw.cmd.order.teleport.x"), unknown.to_string().into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+
+    let id = submit(&app, &token, "after-poison").await;
+    let order = app.wait_until_processed(&token, &id).await;
+    assert_eq!(order["status"], "REGISTERED", "later orders still flow");
+
+    wait_for("two dead letters", async || app.count("dead_letters").await == 2).await;
+    wait_for("DLQ stream", async || app.stream_messages("DLQ").await == 2).await;
+    let reasons: Vec<(String, String, i32)> = sqlx::query_as(
+        "SELECT reason, subject, delivery_count FROM dead_letters ORDER BY reason",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(reasons[0].0, "undecodable");
+    assert_eq!(reasons[0].1, garbage_subject);
+    assert_eq!(reasons[0].2, 1);
+    assert_eq!(reasons[1].0, "unknown_type");
+
+    let dlq = app.js.get_stream(app.ns.dlq_stream()).await.unwrap();
+    let message = dlq
+        .direct_get_last_for_subject(app.ns.dead_letter_for(&garbage_subject))
+        .await
+        .unwrap();
+    assert_eq!(message.payload.as_ref(), b"{not json");
+    assert_eq!(message.headers.get("Bw-Dead-Letter-Reason").unwrap().as_str(), "undecodable");
+    assert_eq!(message.headers.get("Bw-Delivery-Count").unwrap().as_str(), "1");
+    wait_for("commands acknowledged", async || app.stream_messages("COMMANDS").await == 0).await;
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
+    let app = TestApp::options().env("BW_WORKER_MAX_DELIVER", "10").spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    break_master_orders(&app, "40001").await; // serialization_failure
+    let id = submit(&app, &token, "transient").await;
+
+    // The first delivery fails inside the transaction: no PO, line, audit or outbox row of
+    // this order may survive (all or nothing).
+    wait_for("a failed delivery", async || {
+        let stream = app.js.get_stream(app.ns.commands_stream()).await.unwrap();
+        let info = stream.consumer_info("order-workers").await.unwrap().clone();
+        info.num_redelivered > 0 || info.delivered.consumer_sequence > 1
+    })
+    .await;
+    assert_eq!(app.count("purchase_orders").await, 0);
+    assert_eq!(app.count("commands").await, 0);
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE command_id IS NOT NULL")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audit, 0);
+    let pending: Value = app.get(&format!("/api/v1/orders/{id}"), &token).await.json().await.unwrap();
+    assert_eq!(pending["status"], "PENDING");
+
+    heal(&app).await;
+    let order = app.wait_until_processed(&token, &id).await;
+    assert_eq!(order["status"], "REGISTERED");
+    assert_eq!(app.count("dead_letters").await, 0);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_command_failing_on_every_delivery_is_dead_lettered_and_still_reads_pending() {
+    let app = TestApp::options().env("BW_WORKER_MAX_DELIVER", "2").spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    break_master_orders(&app, "40001").await;
+    let id = submit(&app, &token, "hopeless").await;
+    wait_for("dead letter", async || app.count("dead_letters").await == 1).await;
+    let (reason, count, command_id): (String, i32, Option<Uuid>) =
+        sqlx::query_as("SELECT reason, delivery_count, command_id FROM dead_letters")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((reason.as_str(), count), ("out_of_retries", 2));
+    assert_eq!(command_id, Some(id.parse().unwrap()));
+    wait_for("DLQ", async || app.stream_messages("DLQ").await == 1).await;
+    wait_for("acknowledged", async || app.stream_messages("COMMANDS").await == 0).await;
+    // Not lost: the station still sees it pending (awaiting an operator), never 404.
+    let order: Value = app.get(&format!("/api/v1/orders/{id}"), &token).await.json().await.unwrap();
+    assert_eq!(order["status"], "PENDING");
+    assert_eq!(app.count("master_orders").await, 0);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_lettered_at_once_without_blocking_the_batch() {
+    let mut app = TestApp::options().without_worker().spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    // A check violation on one specific order only: the other orders of its batch commit.
+    sqlx::query(
+        "CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.idempotency_key = 'doomed' THEN \
+           RAISE EXCEPTION 'injected fault' USING ERRCODE = '23514'; END IF; RETURN NEW; END $$",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER test_fault BEFORE INSERT ON master_orders \
+         FOR EACH ROW EXECUTE FUNCTION test_fault()",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for key in ["ok-1", "doomed", "ok-2"] {
+        ids.push(submit(&app, &token, key).await);
+    }
+    app.start_worker().await;
+    for id in [&ids[0], &ids[2]] {
+        assert_eq!(app.wait_until_processed(&token, id).await["status"], "REGISTERED");
+    }
+    wait_for("dead letter", async || app.count("dead_letters").await == 1).await;
+    let (reason, count): (String, i32) =
+        sqlx::query_as("SELECT reason, delivery_count FROM dead_letters")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((reason.as_str(), count), ("permanent_failure", 1));
+    assert_eq!(app.count("master_orders").await, 2);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn stopping_a_worker_drains_and_no_order_is_lost_or_half_written() {
+    let mut app = TestApp::options()
+        .env("BW_WORKER_BATCH_SIZE", "4")
+        .env("BW_WORKER_CONCURRENCY", "2")
+        .env("BW_ACK_WAIT_SECS", "2")
+        .without_worker()
+        .spawn()
+        .await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        ids.push(submit(&app, &token, &format!("drain-{i}")).await);
+    }
+    app.start_worker().await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.stop_worker().await.expect("worker drains and stops cleanly");
+
+    // Every order is either fully written or still waiting in the stream.
+    let written = app.count("master_orders").await;
+    assert_eq!(app.count("purchase_orders").await, written * 3, "no half-written order");
+    assert_eq!(
+        written + i64::try_from(app.stream_messages("COMMANDS").await).unwrap(),
+        40,
+        "every accepted order is processed or still queued"
+    );
+
+    app.start_worker().await;
+    for id in &ids {
+        assert_eq!(app.wait_until_processed(&token, id).await["status"], "REGISTERED");
+    }
+    assert_eq!(app.count("master_orders").await, 40);
+    assert_eq!(app.count("commands").await, 40);
+    // Gapless numbering: MO-…-000001 to MO-…-000040, PO-…-000001 to PO-…-000120.
+    let (min, max, distinct): (String, String, i64) = sqlx::query_as(
+        "SELECT min(reference), max(reference), count(DISTINCT reference) FROM master_orders",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(min.ends_with("-000001") && max.ends_with("-000040") && distinct == 40, "{min} {max}");
+    let pos: (String, i64) =
+        sqlx::query_as("SELECT max(number), count(DISTINCT number) FROM purchase_orders")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(pos.0.ends_with("-000120") && pos.1 == 120, "{pos:?}");
+    app.cleanup().await;
+}
