@@ -107,7 +107,7 @@ pub async fn submit(
         }
     }
     tracing::info!(order_id = %order_id, duplicate = published.duplicate, "order accepted");
-    respond(&state, user, order_id, wait).await
+    respond(&state, user, order_id, wait, published.duplicate).await
 }
 
 async fn replay(
@@ -121,7 +121,7 @@ async fn replay(
     if hex(stored) != hash {
         return Err(ApiError::IdempotencyKeyReused);
     }
-    respond(state, user, order_id, wait).await
+    respond(state, user, order_id, wait, true).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -163,6 +163,7 @@ async fn respond(
     user: AuthUser,
     order_id: Uuid,
     wait: Option<Duration>,
+    replayed: bool,
 ) -> ApiResult<Response> {
     let location = HeaderValue::from_str(&format!("/api/v1/orders/{order_id}"))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -173,15 +174,19 @@ async fn respond(
             if let Some(order) = orders::find(&state.db, user.scope(), order_id).await? {
                 return outcome(order, location, wait);
             }
-            if tokio::time::Instant::now() + pause > deadline {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
                 break;
             }
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep(pause.min(deadline - now)).await;
             pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
-    let status = match orders::find(&state.db, user.scope(), order_id).await? {
-        Some(order) if wait.is_none() => order.status,
+    // A fresh submission is pending by construction; a replay reports where it stands.
+    let status = match (wait, replayed) {
+        (None, true) => orders::find(&state.db, user.scope(), order_id)
+            .await?
+            .map_or_else(|| "PENDING".to_owned(), |order| order.status),
         _ => "PENDING".to_owned(),
     };
     Ok((

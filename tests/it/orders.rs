@@ -174,3 +174,220 @@ async fn a_conflicting_body_is_detected_while_the_first_is_still_pending() {
     assert_eq!(app.stream_messages("COMMANDS").await, 1, "the conflicting body was not queued");
     app.cleanup().await;
 }
+
+fn rejected_order() -> Value {
+    let line = |product: &str, supplier: &str, quantity: u32| {
+        json!({"product_id": world::product_id(product), "supplier_id": world::supplier_id(supplier), "quantity": quantity})
+    };
+    json!({
+        "station_id": world::station_id(world::STATION_CODE),
+        "lines": [
+            line("BW-TRAY-0400", "EMBALSUD", 60),            // fine
+            json!({"product_id": uuid::Uuid::from_u128(42), "supplier_id": world::supplier_id("EMBALSUD"), "quantity": 1}),
+            line(world::INACTIVE_PRODUCT, "EMBALSUD", 10),  // product no longer sold
+            line("BW-LABL-0100", "EMBALSUD", 50),            // EMBALSUD has no contract line for it
+            line("BW-TRAY-0500", "EMBALSUD", 4),             // minimum 5
+            line("BW-PALL-0600", "PALETTOC", 1),             // 96.00 < PALETTOC's 250.00 minimum
+        ]
+    })
+}
+
+#[tokio::test]
+async fn an_order_with_failing_lines_is_rejected_whole_with_every_reason() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let response = app.submit_order(&token, "rejected", &rejected_order()).await;
+    assert_eq!(response.status(), 202, "business rules are checked by the worker");
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let order = app.wait_until_processed(&token, &id).await;
+    assert_eq!(order["status"], "REJECTED");
+    assert_eq!(order["purchase_orders"], json!([]), "all or nothing: no purchase order");
+    assert_eq!(totals(&order), ("0.00", "0.00", "0.00"));
+    let rejection = &order["rejection"];
+    assert_eq!(rejection["code"], "MULTIPLE_REASONS");
+    let reasons: Vec<(u64, &str)> = rejection["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["index"].as_u64().unwrap(), l["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (1, "UNKNOWN_PRODUCT"),
+            (2, "INACTIVE_PRODUCT"),
+            (3, "NO_ACTIVE_CONTRACT"),
+            (4, "BELOW_MINIMUM_QUANTITY"),
+            (5, "BELOW_MINIMUM_ORDER_VALUE"),
+        ]
+    );
+    for line in rejection["lines"].as_array().unwrap() {
+        assert!(!line["message"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(app.count("purchase_orders").await, 0);
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM commands")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(outcome, "REJECTED");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn prefer_wait_answers_with_the_outcome() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let priced = app
+        .http
+        .post(format!("{}/api/v1/orders", app.base_url))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "wait-priced")
+        .header("Prefer", "wait=10")
+        .json(&three_supplier_order())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(priced.status(), 201);
+    assert_eq!(priced.headers()["preference-applied"], "wait=10");
+    let order: Value = priced.json().await.unwrap();
+    assert_eq!(order["status"], "REGISTERED");
+    assert_eq!(totals(&order), ("4244.30", "807.10", "5051.40"));
+
+    let rejected = app
+        .http
+        .post(format!("{}/api/v1/orders", app.base_url))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "wait-rejected")
+        .header("Prefer", "wait=10")
+        .json(&rejected_order())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), 422);
+    assert_eq!(rejected.headers()["content-type"], "application/problem+json");
+    let problem: Value = rejected.json().await.unwrap();
+    assert_eq!(problem["code"], "ORDER_REJECTED");
+    assert_eq!(problem["errors"][0]["field"], "lines[1]");
+    assert_eq!(problem["errors"][0]["code"], "UNKNOWN_PRODUCT");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn prefer_wait_gives_up_with_a_202_when_no_worker_answers_in_time() {
+    let app = TestApp::options().without_worker().spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let started = std::time::Instant::now();
+    let response = app
+        .http
+        .post(format!("{}/api/v1/orders", app.base_url))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "wait-timeout")
+        .header("Prefer", "wait=1")
+        .json(&three_supplier_order())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "PENDING");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn every_created_row_is_audited_in_the_same_transaction() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let id = app.submit_order(&token, "audited", &three_supplier_order()).await.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.wait_until_processed(&token, &id).await;
+    let order_id: uuid::Uuid = id.parse().unwrap();
+    let rows: Vec<(String, String, Option<uuid::Uuid>, Option<uuid::Uuid>, Option<String>, Value)> = sqlx::query_as(
+        "SELECT action, entity_type, entity_id, actor_user_id, actor_role, changes FROM audit_log \
+         WHERE command_id = $1",
+    )
+    .bind(order_id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let station_user = world::user_id(world::STATION_EMAIL);
+    for (action, _, _, actor, role, _) in &rows {
+        assert_eq!((action.as_str(), *actor, role.as_deref()), ("CREATE", Some(station_user), Some("STATION")));
+    }
+    let audited = |entity: &str| -> Vec<uuid::Uuid> {
+        rows.iter().filter(|r| r.1 == entity).filter_map(|r| r.2).collect()
+    };
+    assert_eq!(audited("master_order"), [order_id]);
+    let mut po_ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM purchase_orders").fetch_all(&app.db).await.unwrap();
+    let mut audited_pos = audited("purchase_order");
+    po_ids.sort();
+    audited_pos.sort();
+    assert_eq!(audited_pos, po_ids);
+    let mut line_ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM purchase_order_lines").fetch_all(&app.db).await.unwrap();
+    let mut audited_lines = audited("purchase_order_line");
+    line_ids.sort();
+    audited_lines.sort();
+    assert_eq!(audited_lines, line_ids);
+
+    // A CREATE lists each business field with old = null; timestamps are left out.
+    let master_changes = &rows.iter().find(|r| r.1 == "master_order").unwrap().5;
+    assert_eq!(master_changes["status"], json!({"old": null, "new": "REGISTERED"}));
+    assert_eq!(master_changes["total_including_tax"]["new"], "5051.40");
+    assert!(master_changes.get("accepted_at").is_none());
+
+    // Append-only, enforced by the database.
+    for statement in ["UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+        let error = sqlx::query(statement).execute(&app.db).await.unwrap_err();
+        assert!(error.to_string().contains("append-only"), "{statement}: {error}");
+    }
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn committed_events_are_published_once_with_the_event_id_as_message_id() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let mut events = app.nats.subscribe(app.ns.subject("bw.evt.>")).await.unwrap();
+    let id = app.submit_order(&token, "events", &three_supplier_order()).await.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.wait_until_processed(&token, &id).await;
+    app.wait_until_outbox_empty().await;
+
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    let mut ids = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    // 1 order.priced + 3 purchase_order.created + 10 audit events.
+    while seen.values().sum::<usize>() < 14 {
+        let message = tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut events))
+            .await
+            .expect("events in time")
+            .unwrap();
+        let event: Value = serde_json::from_slice(&message.payload).unwrap();
+        if event["command_id"] != id.as_str() {
+            continue; // e.g. the LOGIN audit event
+        }
+        let headers = message.headers.as_ref().unwrap();
+        assert_eq!(headers.get("Nats-Msg-Id").unwrap().as_str(), event["id"].as_str().unwrap());
+        assert!(ids.insert(event["id"].as_str().unwrap().to_owned()), "published once");
+        *seen.entry(event["type"].as_str().unwrap().to_owned()).or_default() += 1;
+        if event["type"] == "purchase_order.created" {
+            let supplier = event["data"]["purchase_order"]["supplier_id"].as_str().unwrap();
+            assert_eq!(message.subject.as_str(), app.ns.event("purchase_order.created", supplier));
+        }
+        if event["type"] == "order.priced" {
+            assert_eq!(
+                message.subject.as_str(),
+                app.ns.event("order.priced", world::station_id(world::STATION_CODE))
+            );
+            assert_eq!(event["data"]["total_including_tax"], "5051.40");
+        }
+    }
+    assert_eq!(seen["order.priced"], 1);
+    assert_eq!(seen["purchase_order.created"], 3);
+    assert_eq!(seen["audit.recorded"], 10);
+    app.cleanup().await;
+}
