@@ -15,12 +15,15 @@ async fn submit(app: &TestApp, token: &str, key: &str) -> String {
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
-/// Makes every insert into master_orders fail with `sqlstate` until [`heal`] (a real fault in
-/// the real database: the worker sees exactly what PostgreSQL would send).
-async fn break_master_orders(app: &TestApp, sqlstate: &str) {
+/// Makes inserts into master_orders fail with `sqlstate` — every insert, or only the order
+/// with `only_key` as idempotency key — until [`heal`]. A real fault in the real database: the
+/// worker sees exactly what PostgreSQL would send.
+async fn break_master_orders(app: &TestApp, sqlstate: &str, only_key: Option<&str>) {
+    let condition = only_key.map_or("true".to_owned(), |key| format!("NEW.idempotency_key = '{key}'"));
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN RAISE EXCEPTION 'injected fault' USING ERRCODE = '{sqlstate}'; END $$"
+         BEGIN IF {condition} THEN RAISE EXCEPTION 'injected fault' USING ERRCODE = '{sqlstate}'; \
+         END IF; RETURN NEW; END $$"
     )))
     .execute(&app.db)
     .await
@@ -142,7 +145,7 @@ async fn poison_messages_are_dead_lettered_while_later_orders_still_flow() {
 async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
     let app = TestApp::options().env("BW_WORKER_MAX_DELIVER", "10").spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    break_master_orders(&app, "40001").await; // serialization_failure
+    break_master_orders(&app, "40001", None).await; // serialization_failure
     let id = submit(&app, &token, "transient").await;
 
     // The first delivery fails inside the transaction: no PO, line, audit or outbox row of
@@ -174,7 +177,7 @@ async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
 async fn a_command_failing_on_every_delivery_is_dead_lettered_and_still_reads_pending() {
     let app = TestApp::options().env("BW_WORKER_MAX_DELIVER", "2").spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    break_master_orders(&app, "40001").await;
+    break_master_orders(&app, "40001", None).await;
     let id = submit(&app, &token, "hopeless").await;
     wait_for("dead letter", async || app.count("dead_letters").await == 1).await;
     let (reason, count, command_id): (String, i32, Option<Uuid>) =
@@ -198,21 +201,7 @@ async fn a_permanent_failure_is_dead_lettered_at_once_without_blocking_the_batch
     let mut app = TestApp::options().without_worker().spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
     // A check violation on one specific order only: the other orders of its batch commit.
-    sqlx::query(
-        "CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF NEW.idempotency_key = 'doomed' THEN \
-           RAISE EXCEPTION 'injected fault' USING ERRCODE = '23514'; END IF; RETURN NEW; END $$",
-    )
-    .execute(&app.db)
-    .await
-    .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER test_fault BEFORE INSERT ON master_orders \
-         FOR EACH ROW EXECUTE FUNCTION test_fault()",
-    )
-    .execute(&app.db)
-    .await
-    .unwrap();
+    break_master_orders(&app, "23514", Some("doomed")).await;
     let mut ids = Vec::new();
     for key in ["ok-1", "doomed", "ok-2"] {
         ids.push(submit(&app, &token, key).await);

@@ -293,6 +293,9 @@ async fn prefer_wait_gives_up_with_a_202_when_no_worker_answers_in_time() {
     app.cleanup().await;
 }
 
+/// (action, entity type, entity id, actor user id, actor role, changes)
+type AuditRow = (String, String, Option<uuid::Uuid>, Option<uuid::Uuid>, Option<String>, Value);
+
 #[tokio::test]
 async fn every_created_row_is_audited_in_the_same_transaction() {
     let app = TestApp::spawn().await;
@@ -303,7 +306,7 @@ async fn every_created_row_is_audited_in_the_same_transaction() {
         .to_owned();
     app.wait_until_processed(&token, &id).await;
     let order_id: uuid::Uuid = id.parse().unwrap();
-    let rows: Vec<(String, String, Option<uuid::Uuid>, Option<uuid::Uuid>, Option<String>, Value)> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT action, entity_type, entity_id, actor_user_id, actor_role, changes FROM audit_log \
          WHERE command_id = $1",
     )

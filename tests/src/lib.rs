@@ -273,10 +273,10 @@ impl TestApp {
         // Wait until its durable consumer exists, so messages published now are consumed.
         let stream = self.ns.commands_stream();
         for _ in 0..100 {
-            if let Ok(s) = self.js.get_stream(&stream).await {
-                if s.consumer_info("order-workers").await.is_ok() {
-                    return;
-                }
+            if let Ok(s) = self.js.get_stream(&stream).await
+                && s.consumer_info("order-workers").await.is_ok()
+            {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -15,9 +15,9 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::{Notify, watch};
 
+use bluewhale::bootstrap;
 use bluewhale::config::Config;
-use bluewhale::db;
-use bluewhale::messaging::{self, Namespace, streams};
+use bluewhale::messaging::streams;
 
 use crate::consumer::ConsumerSettings;
 use crate::context::WorkerContext;
@@ -26,22 +26,8 @@ use crate::disposition::RetryPolicy;
 /// Runs a worker (consumer and outbox relay) until `shutdown` resolves, then drains: batches
 /// in flight finish and are acknowledged, and the relay publishes what they committed.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-    let ns = Namespace::new(config.nats.namespace.clone())
-        .map_err(anyhow::Error::msg)
-        .context("BW_NAMESPACE")?;
-    let pool = db::connect(&config.database.url, config.database.max_connections)
-        .await
-        .context("connecting to PostgreSQL (DATABASE_URL)")?;
-    if config.database.migrate_on_start {
-        db::migrate(&pool).await.context("applying migrations")?;
-    }
-    let nats = messaging::connect(&config.nats.url, "bluewhale-worker")
-        .await
-        .context("connecting to NATS (NATS_URL)")?;
-    let js = async_nats::jetstream::new(nats.clone());
-    streams::ensure_streams(&js, &ns)
-        .await
-        .context("setting up JetStream streams")?;
+    let bootstrap::Infrastructure { ns, db: pool, nats, js } =
+        bootstrap::connect(&config, "bluewhale-worker").await?;
     let settings = ConsumerSettings {
         batch_size: config.worker.batch_size,
         concurrency: config.worker.concurrency,
