@@ -779,8 +779,14 @@ pub struct ContractSeed {
 /// cannot represent.
 pub fn contracts(year: i32) -> Option<Vec<ContractSeed>> {
     let seed = |year: i32, status: &'static str, terms: &'static ContractTerms| {
+        // A draft carries a suffix so that, seeded again next year, it does not take the
+        // number of that year's ACTIVE contract.
+        let number = match status {
+            "DRAFT" => format!("{}-DRAFT", contract_number(year, terms.supplier)),
+            _ => contract_number(year, terms.supplier),
+        };
         Some(ContractSeed {
-            number: contract_number(year, terms.supplier),
+            number,
             status,
             valid_from: NaiveDate::from_ymd_opt(year, 1, 1)?,
             valid_until: NaiveDate::from_ymd_opt(year, 12, 31)?,
@@ -1056,7 +1062,7 @@ mod tests {
         }
         assert!(
             all.iter()
-                .any(|c| c.status == "DRAFT" && c.number == "CT-2027-CARTONOR")
+                .any(|c| c.status == "DRAFT" && c.number == "CT-2027-CARTONOR-DRAFT")
         );
         assert!(
             all.iter()
