@@ -1,22 +1,52 @@
 #!/usr/bin/env bash
-# Benchmark: services, release build, seed, then ingress + one worker in the background (logs in
-# .local/logs/), then target/release/loadgen with the given flags; everything is stopped after.
-# Usage: scripts/bench.sh [--ingress-only] [loadgen flags: --orders N --concurrency C …]
-#   --ingress-only: no worker runs, to measure accepted orders/s of the ingress alone (DESIGN §8);
-#   loadgen sees BW_BENCH_MODE=ingress-only (else end-to-end) in its environment.
+# Benchmark (DESIGN.md §8): services, release build, seed into its own database, ingress and one
+# worker in the background (logs in .local/logs/), then target/release/loadgen; all stopped after.
+# Usage: scripts/bench.sh [--ingress-only] [--nats-sync always|default] [loadgen flags…]
+#   --ingress-only        no worker: accepted orders/s of the ingress alone
+#   --nats-sync default   run against a throwaway NATS without fsync per write (the project
+#                         server uses sync_interval: always), to report both settings
+#   loadgen flags         --orders N --concurrency C --rate R … (target/release/loadgen --help)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-export BW_BENCH_MODE=end-to-end
-[[ ${1:-} != --ingress-only ]] || { BW_BENCH_MODE=ingress-only; shift; }
+mode=end-to-end sync=always
+while (($#)); do
+  case $1 in
+    --ingress-only) mode=ingress-only; shift ;;
+    --nats-sync) sync=${2:?--nats-sync takes always or default}; shift 2 ;;
+    *) break ;;
+  esac
+done
 load_dotenv
-prepare_stack
-
+# Its own database, so benchmark orders never mix with the demo data of up.sh.
+export DATABASE_URL=${BW_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bluewhale_bench}
 LOG_DIR=$BW_LOCAL/logs
 stop_bins_on_exit
+if [[ $sync == default ]]; then
+  # Same configuration on other ports and a fresh store, minus sync_interval: always.
+  store=$(mktemp -d)
+  sed -e 's/^port: 14222/port: 14322/' -e 's/^http_port: 18222/http_port: 18322/' \
+    -e '/sync_interval/d' "$BW_ROOT/nats/nats-server.conf" >"$store/nats.conf"
+  "$(nats_binary)" -c "$store/nats.conf" -sd "$store" >"$store/nats.log" 2>&1 &
+  BW_PIDS+=("$!")
+  export NATS_URL=nats://127.0.0.1:14322
+  wait_for "throwaway NATS" 30 curl -fs -o /dev/null 'http://127.0.0.1:18322/healthz?js-enabled-only=true'
+fi
+prepare_stack
+# Plans made on empty tables scan whole tables for foreign keys (DESIGN.md §8).
+psql "$DATABASE_URL" -qc ANALYZE
+
 start_ingress
-[[ $BW_BENCH_MODE == ingress-only ]] || start_bin worker
-wait_ingress_ready
-say "bench: $BW_BENCH_MODE, process logs in .local/logs/"
-"$BW_ROOT/target/release/loadgen" --base-url "$(ingress_url)" --nats-url "$NATS_URL" "$@"
+ingress_pid=$!
+pids=(--ingress-pid "$ingress_pid")
+if [[ $mode == end-to-end ]]; then
+  start_bin worker
+  pids+=(--worker-pid "$!")
+fi
+wait_for "ingress $(ingress_url)/ready" 120 curl -fs -o /dev/null "$(ingress_url)/ready"
+say "bench: $mode, NATS sync $sync ($NATS_URL), process logs in .local/logs/"
+flags=(--base-url "$(ingress_url)" --nats-url "$NATS_URL" --database-url "$DATABASE_URL"
+  --namespace "${BW_NAMESPACE:-}" "${pids[@]}")
+[[ $mode == end-to-end ]] || flags+=(--ingress-only)
+"$BW_ROOT/target/release/loadgen" "${flags[@]}" "$@"

@@ -5,8 +5,8 @@ use async_nats::jetstream;
 use sqlx::PgPool;
 
 use crate::config::Config;
-use crate::messaging::{self, Namespace, streams};
 use crate::db;
+use crate::messaging::{self, Namespace, streams};
 
 /// Connections every process needs.
 pub struct Infrastructure {

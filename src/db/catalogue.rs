@@ -101,12 +101,14 @@ pub async fn list_stations(
     .bind(page.offset())
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM stations s WHERE {filter}")))
-        .bind(all)
-        .bind(station)
-        .bind(supplier)
-        .fetch_one(pool)
-        .await?;
+    let total = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM stations s WHERE {filter}"
+    )))
+    .bind(all)
+    .bind(station)
+    .bind(supplier)
+    .fetch_one(pool)
+    .await?;
     Ok(Paged { items, total })
 }
 
@@ -132,11 +134,13 @@ pub async fn list_suppliers(
     .bind(page.offset())
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM suppliers WHERE {filter}")))
-        .bind(restricted)
-        .bind(own)
-        .fetch_one(pool)
-        .await?;
+    let total = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM suppliers WHERE {filter}"
+    )))
+    .bind(restricted)
+    .bind(own)
+    .fetch_one(pool)
+    .await?;
     Ok(Paged { items, total })
 }
 

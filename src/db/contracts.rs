@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, PgPool};
 use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 

@@ -162,10 +162,7 @@ pub async fn list(
     })
 }
 
-async fn with_purchase_orders(
-    pool: &PgPool,
-    rows: Vec<OrderRow>,
-) -> sqlx::Result<Vec<OrderView>> {
+async fn with_purchase_orders(pool: &PgPool, rows: Vec<OrderRow>) -> sqlx::Result<Vec<OrderView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut pos = purchase_orders::for_master_orders(pool, &ids).await?;
     Ok(rows

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
 use sqlx::AssertSqlSafe;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// A user row, credential included: never serialised, and its Debug hides the hash.
@@ -58,10 +58,12 @@ pub async fn find_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<Us
 
 /// The user with this id.
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Counts a failed login; at `max_failures` the account is locked until `lock_until` and the
@@ -112,5 +114,8 @@ pub async fn organization_name(
         "SUPPLIER" => "SELECT name FROM suppliers WHERE id = $1",
         _ => return Ok(None),
     };
-    sqlx::query_scalar(sql).bind(org_id).fetch_optional(pool).await
+    sqlx::query_scalar(sql)
+        .bind(org_id)
+        .fetch_optional(pool)
+        .await
 }

@@ -135,7 +135,10 @@ pub mod two_decimals {
     }
 
     /// The same for optional values (`null` stays `null`).
-    pub fn option<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn option<S: Serializer>(
+        value: &Option<Decimal>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(value) => serialize(value, serializer),
             None => serializer.serialize_none(),

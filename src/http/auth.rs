@@ -72,10 +72,18 @@ pub async fn login(
     let email = body.email.trim().to_owned();
     let mut errors = Vec::new();
     if email.is_empty() || email.len() > 320 {
-        errors.push(FieldError::new("email", "REQUIRED", "email is required (at most 320 characters)"));
+        errors.push(FieldError::new(
+            "email",
+            "REQUIRED",
+            "email is required (at most 320 characters)",
+        ));
     }
     if body.password.is_empty() || body.password.len() > 1024 {
-        errors.push(FieldError::new("password", "REQUIRED", "password is required (at most 1024 bytes)"));
+        errors.push(FieldError::new(
+            "password",
+            "REQUIRED",
+            "password is required (at most 1024 bytes)",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -91,7 +99,14 @@ pub async fn login(
         let _ = tokio::task::spawn_blocking(move || password::dummy_verify(&password)).await;
         state.login_throttle.record_failure(&email, Instant::now());
         let mut tx = state.db.begin().await?;
-        let record = auth_audit(None, AuditAction::LoginFailed, None, &request_id, client, now);
+        let record = auth_audit(
+            None,
+            AuditAction::LoginFailed,
+            None,
+            &request_id,
+            client,
+            now,
+        );
         audit::record(&mut tx, &state.ns, &[record]).await?;
         tx.commit().await?;
         return Err(ApiError::InvalidCredentials);
@@ -112,14 +127,28 @@ pub async fn login(
         let lockout = chrono::Duration::from_std(state.config.auth.login_lockout)
             .unwrap_or(chrono::Duration::minutes(15));
         users::record_failed_login(&mut tx, user.id, max, now + lockout).await?;
-        let record = auth_audit(Some(actor), AuditAction::LoginFailed, Some(user.id), &request_id, client, now);
+        let record = auth_audit(
+            Some(actor),
+            AuditAction::LoginFailed,
+            Some(user.id),
+            &request_id,
+            client,
+            now,
+        );
         audit::record(&mut tx, &state.ns, &[record]).await?;
         tx.commit().await?;
         return Err(ApiError::InvalidCredentials);
     }
     users::record_successful_login(&mut tx, user.id).await?;
     let refresh = issue_refresh_token(&mut tx, &state, user.id, Uuid::now_v7(), now).await?;
-    let record = auth_audit(Some(actor), AuditAction::Login, Some(user.id), &request_id, client, now);
+    let record = auth_audit(
+        Some(actor),
+        AuditAction::Login,
+        Some(user.id),
+        &request_id,
+        client,
+        now,
+    );
     audit::record(&mut tx, &state.ns, &[record]).await?;
     tx.commit().await?;
     token_pair(&state, actor, refresh, now).map(Json)
@@ -135,7 +164,9 @@ pub async fn refresh(
 ) -> ApiResult<Json<TokenPair>> {
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    let Some(token) = refresh_tokens::find_for_update(&mut tx, &refresh_token::hash(&body.refresh_token)).await? else {
+    let Some(token) =
+        refresh_tokens::find_for_update(&mut tx, &refresh_token::hash(&body.refresh_token)).await?
+    else {
         return Err(ApiError::InvalidRefreshToken);
     };
     if token.revoked_at.is_some() {
@@ -173,7 +204,9 @@ pub async fn logout(
 ) -> ApiResult<StatusCode> {
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    if let Some(token) = refresh_tokens::find_for_update(&mut tx, &refresh_token::hash(&body.refresh_token)).await? {
+    if let Some(token) =
+        refresh_tokens::find_for_update(&mut tx, &refresh_token::hash(&body.refresh_token)).await?
+    {
         // Another user's token is left alone, and the answer does not say it exists.
         if token.user_id == user.user_id {
             refresh_tokens::revoke_family(&mut tx, token.family_id, now).await?;
@@ -197,7 +230,12 @@ async fn issue_refresh_token(
     Ok(token.token)
 }
 
-fn token_pair(state: &AppState, actor: Actor, refresh_token: String, now: DateTime<Utc>) -> ApiResult<TokenPair> {
+fn token_pair(
+    state: &AppState,
+    actor: Actor,
+    refresh_token: String,
+    now: DateTime<Utc>,
+) -> ApiResult<TokenPair> {
     let access_token = state
         .tokens
         .issue(actor.user_id, actor.role, actor.org_type, actor.org_id, now)
@@ -218,7 +256,10 @@ fn actor_of(user: &users::UserRow) -> ApiResult<Actor> {
             org_type,
             org_id: user.org_id,
         }),
-        _ => Err(ApiError::Internal(format!("user {} has an unknown role", user.id))),
+        _ => Err(ApiError::Internal(format!(
+            "user {} has an unknown role",
+            user.id
+        ))),
     }
 }
 
@@ -246,5 +287,7 @@ fn auth_audit(
 }
 
 fn seconds_until(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
-    u64::try_from((until - now).num_seconds()).unwrap_or(0).max(1)
+    u64::try_from((until - now).num_seconds())
+        .unwrap_or(0)
+        .max(1)
 }

@@ -1,13 +1,13 @@
 //! Master-contract reads.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{AuthUser, ValidQuery};
+use super::extract::{AuthUser, PathId, ValidQuery};
 use super::pagination::{PageQuery, PageView};
 use super::state::AppState;
 use crate::db::contracts::{self, ContractFilter, ContractView};
@@ -37,15 +37,25 @@ pub async fn list(
     user: AuthUser,
     ValidQuery(query): ValidQuery<ContractQuery>,
 ) -> ApiResult<Json<PageView<ContractView>>> {
-    let page = PageQuery { page: query.page, per_page: query.per_page }.parse()?;
+    let page = PageQuery {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .parse()?;
     if let Some(status) = query.status.as_deref().filter(|s| !STATUSES.contains(s)) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "status",
             "UNKNOWN_STATUS",
-            format!("unknown contract status {status:?}; expected one of {}", STATUSES.join(", ")),
+            format!(
+                "unknown contract status {status:?}; expected one of {}",
+                STATUSES.join(", ")
+            ),
         )]));
     }
-    let filter = ContractFilter { supplier_id: query.supplier_id, status: query.status };
+    let filter = ContractFilter {
+        supplier_id: query.supplier_id,
+        status: query.status,
+    };
     let paged = contracts::list(&state.db, user.scope(), &filter, page).await?;
     Ok(Json(PageView::new(paged, page)))
 }
@@ -57,7 +67,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<ContractView>> {
     contracts::find(&state.db, user.scope(), id)
         .await?

@@ -73,6 +73,9 @@ pub enum ApiError {
     /// Not found, or not visible to this user (404).
     #[error("not found")]
     NotFound,
+    /// The route exists, but not with this method (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The idempotency key was used with another body (409).
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
@@ -144,6 +147,12 @@ impl ApiError {
                 "NOT_FOUND",
                 "Not found",
                 "No such resource.".into(),
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "Method not allowed",
+                "This resource does not support that method.".into(),
             ),
             IdempotencyKeyReused => (
                 StatusCode::CONFLICT,

@@ -53,8 +53,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
+        // Broken JSON is a property of the whole body, wherever the parser was when it broke.
         let (field, code) = match (path.as_str(), inner.classify()) {
-            (".", serde_json::error::Category::Syntax | serde_json::error::Category::Eof) => {
+            (_, serde_json::error::Category::Syntax | serde_json::error::Category::Eof) => {
                 ("body".to_owned(), "MALFORMED_JSON")
             }
             (".", _) => ("body".to_owned(), "INVALID"),
@@ -89,9 +90,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> 
                 let field = error.path().to_string();
                 let message = error.into_inner().to_string();
                 ApiError::Validation(vec![FieldError::new(
-                    if field == "." { "query".to_owned() } else { field },
+                    if field == "." {
+                        "query".to_owned()
+                    } else {
+                        field
+                    },
                     "INVALID",
                     message,
+                )])
+            })
+    }
+}
+
+/// A resource id in the path; a malformed one is a 422 naming the `id` parameter.
+pub struct PathId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<Uuid>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| PathId(id))
+            .map_err(|_| {
+                ApiError::Validation(vec![FieldError::new(
+                    "id",
+                    "INVALID_ID",
+                    "the id in the path is not a UUID",
                 )])
             })
     }

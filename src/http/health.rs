@@ -39,7 +39,11 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) 
     let nats = state.js.query_account().await.is_ok();
     let ok = postgres && nats;
     (
-        if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
+        if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
         Json(Health {
             status: if ok { "ok" } else { "unavailable" },
             postgres: Some(postgres),

@@ -79,6 +79,9 @@ mod tests {
         assert_eq!(throttle.locked_for("nobody@example.test", t0), None);
         throttle.record_failure("nobody@example.test", t0);
         assert_eq!(throttle.locked_for("NOBODY@example.test", t0), Some(60));
-        assert_eq!(throttle.locked_for("nobody@example.test", t0 + Duration::from_secs(61)), None);
+        assert_eq!(
+            throttle.locked_for("nobody@example.test", t0 + Duration::from_secs(61)),
+            None
+        );
     }
 }

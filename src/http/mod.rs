@@ -79,14 +79,12 @@ pub fn router(state: AppState) -> Router {
         .route("/products", get(catalogue::list_products))
         .route("/contracts", get(contracts::list))
         .route("/contracts/{id}", get(contracts::get))
-        .route(
-            "/orders",
-            post(orders::submit).get(orders::list),
-        )
+        .route("/orders", post(orders::submit).get(orders::list))
         .route("/orders/{id}", get(orders::get))
         .route("/purchase-orders", get(purchase_orders::list))
         .route("/purchase-orders/{id}", get(purchase_orders::get))
-        .fallback(|| async { ApiError::NotFound });
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
@@ -94,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Scalar::with_url("/docs", openapi::ApiDoc::openapi()))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             ServiceBuilder::new()
@@ -134,9 +133,13 @@ async fn request_timeout(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let is_submission = request.method() == axum::http::Method::POST
-        && request.uri().path() == "/api/v1/orders";
-    let limit = if is_submission { limits.submit_timeout } else { limits.timeout };
+    let is_submission =
+        request.method() == axum::http::Method::POST && request.uri().path() == "/api/v1/orders";
+    let limit = if is_submission {
+        limits.submit_timeout
+    } else {
+        limits.timeout
+    };
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => axum::response::IntoResponse::into_response(ApiError::Unavailable(

@@ -80,7 +80,10 @@ impl SubmitOrderRequest {
             errors.push(FieldError::new(
                 "lines",
                 "LINE_COUNT",
-                format!("an order has 1 to {MAX_LINES} lines, got {}", self.lines.len()),
+                format!(
+                    "an order has 1 to {MAX_LINES} lines, got {}",
+                    self.lines.len()
+                ),
             ));
         }
         let mut seen = HashSet::new();
@@ -90,7 +93,10 @@ impl SubmitOrderRequest {
                 errors.push(FieldError::new(
                     format!("lines[{i}].quantity"),
                     "OUT_OF_RANGE",
-                    format!("quantity must be an integer from 1 to {MAX_QUANTITY}, got {}", line.quantity),
+                    format!(
+                        "quantity must be an integer from 1 to {MAX_QUANTITY}, got {}",
+                        line.quantity
+                    ),
                 ));
             }
             if !seen.insert((line.product_id, line.supplier_id)) {
@@ -109,8 +115,14 @@ impl SubmitOrderRequest {
                 quantity: u32::try_from(line.quantity).unwrap_or(0),
             });
         }
-        let notes = self.notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-        if notes.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS) {
+        let notes = self
+            .notes
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        if notes
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS)
+        {
             errors.push(FieldError::new(
                 "notes",
                 "TOO_LONG",
@@ -140,13 +152,22 @@ impl SubmitOrderRequest {
 pub fn parse_idempotency_key(value: Option<&str>) -> Result<String, FieldError> {
     let field = "Idempotency-Key";
     let Some(key) = value else {
-        return Err(FieldError::new(field, "REQUIRED", "the Idempotency-Key header is required"));
+        return Err(FieldError::new(
+            field,
+            "REQUIRED",
+            "the Idempotency-Key header is required",
+        ));
     };
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+    if key.is_empty()
+        || key.len() > MAX_IDEMPOTENCY_KEY_LEN
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
         return Err(FieldError::new(
             field,
             "INVALID",
-            format!("the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"),
+            format!(
+                "the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
+            ),
         ));
     }
     Ok(key.to_owned())
@@ -156,7 +177,10 @@ pub fn parse_idempotency_key(value: Option<&str>) -> Result<String, FieldError> 
 /// without the ingress storing anything.
 pub fn order_id_for(user_id: Uuid, idempotency_key: &str) -> Uuid {
     const NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_0c5e_8a4d_4f3e_9b2a_5d7c_1e0f_4a21);
-    Uuid::new_v5(&NAMESPACE, format!("{user_id}:{idempotency_key}").as_bytes())
+    Uuid::new_v5(
+        &NAMESPACE,
+        format!("{user_id}:{idempotency_key}").as_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -164,17 +188,30 @@ mod tests {
     use super::*;
 
     fn line(p: u128, s: u128, q: i64) -> OrderLineRequest {
-        OrderLineRequest { product_id: Uuid::from_u128(p), supplier_id: Uuid::from_u128(s), quantity: q }
+        OrderLineRequest {
+            product_id: Uuid::from_u128(p),
+            supplier_id: Uuid::from_u128(s),
+            quantity: q,
+        }
     }
 
     fn request(lines: Vec<OrderLineRequest>) -> SubmitOrderRequest {
-        SubmitOrderRequest { station_id: Uuid::from_u128(9), requested_delivery_date: None, notes: None, lines }
+        SubmitOrderRequest {
+            station_id: Uuid::from_u128(9),
+            requested_delivery_date: None,
+            notes: None,
+            lines,
+        }
     }
 
     const TODAY: NaiveDate = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
 
     fn fields(result: Result<ValidOrder, Vec<FieldError>>) -> Vec<(String, String)> {
-        result.unwrap_err().into_iter().map(|e| (e.field, e.code)).collect()
+        result
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
     }
 
     #[test]
@@ -189,7 +226,10 @@ mod tests {
                 ("lines[1].quantity".to_owned(), "OUT_OF_RANGE".to_owned()),
                 ("lines[2]".to_owned(), "DUPLICATE_LINE".to_owned()),
                 ("notes".to_owned(), "TOO_LONG".to_owned()),
-                ("requested_delivery_date".to_owned(), "IN_THE_PAST".to_owned()),
+                (
+                    "requested_delivery_date".to_owned(),
+                    "IN_THE_PAST".to_owned()
+                ),
             ]
         );
     }
@@ -205,7 +245,9 @@ mod tests {
 
     #[test]
     fn same_product_from_two_suppliers_is_two_lines() {
-        let ok = request(vec![line(1, 1, 1), line(1, 2, MAX_QUANTITY)]).validate(TODAY).unwrap();
+        let ok = request(vec![line(1, 1, 1), line(1, 2, MAX_QUANTITY)])
+            .validate(TODAY)
+            .unwrap();
         assert_eq!(ok.lines[1].quantity, 1_000_000);
     }
 
@@ -214,7 +256,10 @@ mod tests {
         let a = request(vec![line(1, 1, 3)]).validate(TODAY).unwrap();
         let mut with_blank_notes = request(vec![line(1, 1, 3)]);
         with_blank_notes.notes = Some("   ".into());
-        assert_eq!(a.request_hash(), with_blank_notes.validate(TODAY).unwrap().request_hash());
+        assert_eq!(
+            a.request_hash(),
+            with_blank_notes.validate(TODAY).unwrap().request_hash()
+        );
         let b = request(vec![line(1, 1, 4)]).validate(TODAY).unwrap();
         assert_ne!(a.request_hash(), b.request_hash());
         assert_eq!(a.request_hash().len(), 64);
@@ -230,6 +275,9 @@ mod tests {
         assert!(parse_idempotency_key(Some(&"k".repeat(256))).is_err());
         let user = Uuid::from_u128(1);
         assert_eq!(order_id_for(user, "k"), order_id_for(user, "k"));
-        assert_ne!(order_id_for(user, "k"), order_id_for(Uuid::from_u128(2), "k"));
+        assert_ne!(
+            order_id_for(user, "k"),
+            order_id_for(Uuid::from_u128(2), "k")
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{AuthUser, RequestId, ValidJson, ValidQuery};
+use super::extract::{AuthUser, PathId, RequestId, ValidJson, ValidQuery};
 use super::order_request::{SubmitOrderRequest, ValidOrder, order_id_for, parse_idempotency_key};
 use super::pagination::{PageQuery, PageView};
 use super::state::AppState;
@@ -88,7 +88,16 @@ pub async fn submit(
     if let Some(stored) = orders::request_hash(&state.db, order_id).await? {
         return replay(&state, user, order_id, &hash, &stored, wait).await;
     }
-    let envelope = command(&user, &request_id, order_id, &key, &hash, order, accepted_at, date);
+    let envelope = command(
+        &user,
+        &request_id,
+        order_id,
+        &key,
+        &hash,
+        order,
+        accepted_at,
+        date,
+    );
     let published = publish_command(&state.js, state.ns.order_submit(order_id), &envelope)
         .await
         .map_err(|e| match e {
@@ -100,7 +109,9 @@ pub async fn submit(
         // processed, the database) holds.
         let stored_hash = match pending_submission(&state.js, &state.ns, order_id).await {
             Ok(Some(pending)) => Some(pending.data.request_hash),
-            _ => orders::request_hash(&state.db, order_id).await?.map(|h| hex(&h)),
+            _ => orders::request_hash(&state.db, order_id)
+                .await?
+                .map(|h| hex(&h)),
         };
         if stored_hash.is_some_and(|stored| stored != hash) {
             return Err(ApiError::IdempotencyKeyReused);
@@ -192,14 +203,21 @@ async fn respond(
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
-        Json(Accepted { id: order_id, status }),
+        Json(Accepted {
+            id: order_id,
+            status,
+        }),
     )
         .into_response())
 }
 
 fn outcome(order: OrderView, location: HeaderValue, wait: Duration) -> ApiResult<Response> {
     if let Some(rejection) = &order.rejection {
-        let lines = rejection.get("lines").and_then(|l| l.as_array()).cloned().unwrap_or_default();
+        let lines = rejection
+            .get("lines")
+            .and_then(|l| l.as_array())
+            .cloned()
+            .unwrap_or_default();
         return Err(ApiError::OrderRejected(
             lines
                 .iter()
@@ -211,7 +229,9 @@ fn outcome(order: OrderView, location: HeaderValue, wait: Duration) -> ApiResult
                     FieldError::new(
                         field,
                         l.get("code").and_then(|c| c.as_str()).unwrap_or("REJECTED"),
-                        l.get("message").and_then(|m| m.as_str()).unwrap_or_default(),
+                        l.get("message")
+                            .and_then(|m| m.as_str())
+                            .unwrap_or_default(),
                     )
                 })
                 .collect(),
@@ -221,7 +241,13 @@ fn outcome(order: OrderView, location: HeaderValue, wait: Duration) -> ApiResult
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, location), (header::HeaderName::from_static("preference-applied"), applied)],
+        [
+            (header::LOCATION, location),
+            (
+                header::HeaderName::from_static("preference-applied"),
+                applied,
+            ),
+        ],
         Json(order),
     )
         .into_response())
@@ -254,7 +280,7 @@ fn hex(bytes: &[u8]) -> String {
 pub async fn get(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<OrderView>> {
     let scope = user.scope();
     if let Some(order) = orders::find(&state.db, scope, id).await? {
@@ -270,7 +296,10 @@ pub async fn get(
             Ok(Json(pending_view(&envelope.data)))
         }
         // Processed between the two reads: the database has it now.
-        _ => orders::find(&state.db, scope, id).await?.map(Json).ok_or(ApiError::NotFound),
+        _ => orders::find(&state.db, scope, id)
+            .await?
+            .map(Json)
+            .ok_or(ApiError::NotFound),
     }
 }
 
@@ -337,7 +366,11 @@ pub async fn list(
     user: AuthUser,
     ValidQuery(query): ValidQuery<OrderQuery>,
 ) -> ApiResult<Json<PageView<OrderView>>> {
-    let page = PageQuery { page: query.page, per_page: query.per_page }.parse()?;
+    let page = PageQuery {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .parse()?;
     if let Some(status) = query.status.as_deref() {
         status
             .parse::<crate::domain::master_order_status::MasterOrderStatus>()
@@ -369,7 +402,10 @@ mod tests {
         headers.insert("prefer", HeaderValue::from_static("respond-async, wait=5"));
         assert_eq!(prefer_wait(&headers), Some(Duration::from_secs(5)));
         headers.insert("prefer", HeaderValue::from_static("wait=600"));
-        assert_eq!(prefer_wait(&headers), Some(Duration::from_secs(MAX_WAIT_SECS)));
+        assert_eq!(
+            prefer_wait(&headers),
+            Some(Duration::from_secs(MAX_WAIT_SECS))
+        );
         headers.insert("prefer", HeaderValue::from_static("wait=soon"));
         assert_eq!(prefer_wait(&headers), None);
     }

@@ -12,6 +12,7 @@ const DEFAULT_PER_PAGE: u32 = 20;
 
 /// Pagination query parameters.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// 1-based page number (default 1).
     pub page: Option<u32>,
@@ -74,10 +75,19 @@ mod tests {
 
     #[test]
     fn page_bounds() {
-        let ok = PageQuery { page: Some(2), per_page: Some(100) }.parse().unwrap();
+        let ok = PageQuery {
+            page: Some(2),
+            per_page: Some(100),
+        }
+        .parse()
+        .unwrap();
         assert_eq!((ok.page, ok.per_page, ok.offset()), (2, 100, 100));
         assert_eq!(PageQuery::default().parse().unwrap().per_page, 20);
-        for (page, per_page, field) in [(Some(0), None, "page"), (None, Some(0), "per_page"), (None, Some(101), "per_page")] {
+        for (page, per_page, field) in [
+            (Some(0), None, "page"),
+            (None, Some(0), "per_page"),
+            (None, Some(101), "per_page"),
+        ] {
             match (PageQuery { page, per_page }).parse() {
                 Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, field),
                 other => panic!("expected a validation error, got {other:?}"),

@@ -1,13 +1,13 @@
 //! Purchase-order reads.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{AuthUser, ValidQuery};
+use super::extract::{AuthUser, PathId, ValidQuery};
 use super::pagination::{PageQuery, PageView};
 use super::state::AppState;
 use crate::db::purchase_orders::{self, PurchaseOrderFilter, PurchaseOrderView};
@@ -38,7 +38,11 @@ pub async fn list(
     user: AuthUser,
     ValidQuery(query): ValidQuery<PurchaseOrderQuery>,
 ) -> ApiResult<Json<PageView<PurchaseOrderView>>> {
-    let page = PageQuery { page: query.page, per_page: query.per_page }.parse()?;
+    let page = PageQuery {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .parse()?;
     if let Some(status) = query.status.as_deref() {
         status.parse::<PurchaseOrderStatus>().map_err(|_| {
             ApiError::Validation(vec![FieldError::new(
@@ -64,7 +68,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<Uuid>,
+    PathId(id): PathId,
 ) -> ApiResult<Json<PurchaseOrderView>> {
     purchase_orders::find(&state.db, user.scope(), id)
         .await?

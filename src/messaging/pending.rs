@@ -18,7 +18,10 @@ pub async fn pending_submission(
         .get_stream_no_info(ns.commands_stream())
         .await
         .map_err(|e| e.to_string())?;
-    match stream.direct_get_last_for_subject(ns.order_submit(order_id)).await {
+    match stream
+        .direct_get_last_for_subject(ns.order_submit(order_id))
+        .await
+    {
         Ok(message) => serde_json::from_slice(&message.payload)
             .map(Some)
             .map_err(|e| format!("undecodable pending command: {e}")),

@@ -12,14 +12,19 @@ use uuid::Uuid;
 async fn submit(app: &TestApp, token: &str, key: &str) -> String {
     let response = app.submit_order(token, key, &three_supplier_order()).await;
     assert_eq!(response.status(), 202);
-    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Makes inserts into master_orders fail with `sqlstate` — every insert, or only the order
 /// with `only_key` as idempotency key — until [`heal`]. A real fault in the real database: the
 /// worker sees exactly what PostgreSQL would send.
 async fn break_master_orders(app: &TestApp, sqlstate: &str, only_key: Option<&str>) {
-    let condition = only_key.map_or("true".to_owned(), |key| format!("NEW.idempotency_key = '{key}'"));
+    let condition = only_key.map_or("true".to_owned(), |key| {
+        format!("NEW.idempotency_key = '{key}'")
+    });
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN IF {condition} THEN RAISE EXCEPTION 'injected fault' USING ERRCODE = '{sqlstate}'; \
@@ -62,7 +67,10 @@ async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
     // Put a second copy in the stream under another message id, as a redelivery after a
     // crash or a de-duplication window miss would.
     let order_id: Uuid = id.parse().unwrap();
-    let envelope = pending_submission(&app.js, &app.ns, order_id).await.unwrap().unwrap();
+    let envelope = pending_submission(&app.js, &app.ns, order_id)
+        .await
+        .unwrap()
+        .unwrap();
     let mut headers = HeaderMap::new();
     headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
     app.js
@@ -79,7 +87,10 @@ async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
 
     app.start_worker().await;
     app.wait_until_processed(&token, &id).await;
-    wait_for("both copies acknowledged", async || app.stream_messages("COMMANDS").await == 0).await;
+    wait_for("both copies acknowledged", async || {
+        app.stream_messages("COMMANDS").await == 0
+    })
+    .await;
     assert_eq!(app.count("master_orders").await, 1);
     assert_eq!(app.count("purchase_orders").await, 3);
     assert_eq!(app.count("purchase_order_lines").await, 6);
@@ -98,7 +109,12 @@ async fn poison_messages_are_dead_lettered_while_later_orders_still_flow() {
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
     let garbage_subject = app.ns.order_submit(Uuid::new_v4());
-    app.js.publish(garbage_subject.clone(), "{not json".into()).await.unwrap().await.unwrap();
+    app.js
+        .publish(garbage_subject.clone(), "{not json".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     let unknown = serde_json::json!({
         "id": Uuid::new_v4(), "type": "order.teleport", "version": 1,
         "issued_at": "2026-11-24T10:00:00Z",
@@ -106,7 +122,10 @@ async fn poison_messages_are_dead_lettered_while_later_orders_still_flow() {
         "request_id": null, "data": {}
     });
     app.js
-        .publish(app.ns.subject("bw.cmd.order.teleport.x"), unknown.to_string().into())
+        .publish(
+            app.ns.subject("bw.cmd.order.teleport.x"),
+            unknown.to_string().into(),
+        )
         .await
         .unwrap()
         .await
@@ -116,14 +135,16 @@ async fn poison_messages_are_dead_lettered_while_later_orders_still_flow() {
     let order = app.wait_until_processed(&token, &id).await;
     assert_eq!(order["status"], "REGISTERED", "later orders still flow");
 
-    wait_for("two dead letters", async || app.count("dead_letters").await == 2).await;
+    wait_for("two dead letters", async || {
+        app.count("dead_letters").await == 2
+    })
+    .await;
     wait_for("DLQ stream", async || app.stream_messages("DLQ").await == 2).await;
-    let reasons: Vec<(String, String, i32)> = sqlx::query_as(
-        "SELECT reason, subject, delivery_count FROM dead_letters ORDER BY reason",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
+    let reasons: Vec<(String, String, i32)> =
+        sqlx::query_as("SELECT reason, subject, delivery_count FROM dead_letters ORDER BY reason")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     assert_eq!(reasons[0].0, "undecodable");
     assert_eq!(reasons[0].1, garbage_subject);
     assert_eq!(reasons[0].2, 1);
@@ -135,15 +156,31 @@ async fn poison_messages_are_dead_lettered_while_later_orders_still_flow() {
         .await
         .unwrap();
     assert_eq!(message.payload.as_ref(), b"{not json");
-    assert_eq!(message.headers.get("Bw-Dead-Letter-Reason").unwrap().as_str(), "undecodable");
-    assert_eq!(message.headers.get("Bw-Delivery-Count").unwrap().as_str(), "1");
-    wait_for("commands acknowledged", async || app.stream_messages("COMMANDS").await == 0).await;
+    assert_eq!(
+        message
+            .headers
+            .get("Bw-Dead-Letter-Reason")
+            .unwrap()
+            .as_str(),
+        "undecodable"
+    );
+    assert_eq!(
+        message.headers.get("Bw-Delivery-Count").unwrap().as_str(),
+        "1"
+    );
+    wait_for("commands acknowledged", async || {
+        app.stream_messages("COMMANDS").await == 0
+    })
+    .await;
     app.cleanup().await;
 }
 
 #[tokio::test]
 async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
-    let app = TestApp::options().env("BW_WORKER_MAX_DELIVER", "10").spawn().await;
+    let app = TestApp::options()
+        .env("BW_WORKER_MAX_DELIVER", "10")
+        .spawn()
+        .await;
     let token = app.login(world::STATION_EMAIL).await;
     break_master_orders(&app, "40001", None).await; // serialization_failure
     let id = submit(&app, &token, "transient").await;
@@ -158,12 +195,18 @@ async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
     .await;
     assert_eq!(app.count("purchase_orders").await, 0);
     assert_eq!(app.count("commands").await, 0);
-    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE command_id IS NOT NULL")
-        .fetch_one(&app.db)
+    let audit: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE command_id IS NOT NULL")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(audit, 0);
+    let pending: Value = app
+        .get(&format!("/api/v1/orders/{id}"), &token)
+        .await
+        .json()
         .await
         .unwrap();
-    assert_eq!(audit, 0);
-    let pending: Value = app.get(&format!("/api/v1/orders/{id}"), &token).await.json().await.unwrap();
     assert_eq!(pending["status"], "PENDING");
 
     heal(&app).await;
@@ -175,7 +218,10 @@ async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
 
 #[tokio::test]
 async fn a_command_failing_on_every_delivery_is_dead_lettered_and_still_reads_pending() {
-    let app = TestApp::options().env("BW_WORKER_MAX_DELIVER", "2").spawn().await;
+    let app = TestApp::options()
+        .env("BW_WORKER_MAX_DELIVER", "2")
+        .spawn()
+        .await;
     let token = app.login(world::STATION_EMAIL).await;
     break_master_orders(&app, "40001", None).await;
     let id = submit(&app, &token, "hopeless").await;
@@ -188,9 +234,17 @@ async fn a_command_failing_on_every_delivery_is_dead_lettered_and_still_reads_pe
     assert_eq!((reason.as_str(), count), ("out_of_retries", 2));
     assert_eq!(command_id, Some(id.parse().unwrap()));
     wait_for("DLQ", async || app.stream_messages("DLQ").await == 1).await;
-    wait_for("acknowledged", async || app.stream_messages("COMMANDS").await == 0).await;
+    wait_for("acknowledged", async || {
+        app.stream_messages("COMMANDS").await == 0
+    })
+    .await;
     // Not lost: the station still sees it pending (awaiting an operator), never 404.
-    let order: Value = app.get(&format!("/api/v1/orders/{id}"), &token).await.json().await.unwrap();
+    let order: Value = app
+        .get(&format!("/api/v1/orders/{id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(order["status"], "PENDING");
     assert_eq!(app.count("master_orders").await, 0);
     app.cleanup().await;
@@ -208,7 +262,10 @@ async fn a_permanent_failure_is_dead_lettered_at_once_without_blocking_the_batch
     }
     app.start_worker().await;
     for id in [&ids[0], &ids[2]] {
-        assert_eq!(app.wait_until_processed(&token, id).await["status"], "REGISTERED");
+        assert_eq!(
+            app.wait_until_processed(&token, id).await["status"],
+            "REGISTERED"
+        );
     }
     wait_for("dead letter", async || app.count("dead_letters").await == 1).await;
     let (reason, count): (String, i32) =
@@ -237,11 +294,17 @@ async fn stopping_a_worker_drains_and_no_order_is_lost_or_half_written() {
     }
     app.start_worker().await;
     tokio::time::sleep(Duration::from_millis(150)).await;
-    app.stop_worker().await.expect("worker drains and stops cleanly");
+    app.stop_worker()
+        .await
+        .expect("worker drains and stops cleanly");
 
     // Every order is either fully written or still waiting in the stream.
     let written = app.count("master_orders").await;
-    assert_eq!(app.count("purchase_orders").await, written * 3, "no half-written order");
+    assert_eq!(
+        app.count("purchase_orders").await,
+        written * 3,
+        "no half-written order"
+    );
     assert_eq!(
         written + i64::try_from(app.stream_messages("COMMANDS").await).unwrap(),
         40,
@@ -250,7 +313,10 @@ async fn stopping_a_worker_drains_and_no_order_is_lost_or_half_written() {
 
     app.start_worker().await;
     for id in &ids {
-        assert_eq!(app.wait_until_processed(&token, id).await["status"], "REGISTERED");
+        assert_eq!(
+            app.wait_until_processed(&token, id).await["status"],
+            "REGISTERED"
+        );
     }
     assert_eq!(app.count("master_orders").await, 40);
     assert_eq!(app.count("commands").await, 40);
@@ -261,7 +327,10 @@ async fn stopping_a_worker_drains_and_no_order_is_lost_or_half_written() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert!(min.ends_with("-000001") && max.ends_with("-000040") && distinct == 40, "{min} {max}");
+    assert!(
+        min.ends_with("-000001") && max.ends_with("-000040") && distinct == 40,
+        "{min} {max}"
+    );
     let pos: (String, i64) =
         sqlx::query_as("SELECT max(number), count(DISTINCT number) FROM purchase_orders")
             .fetch_one(&app.db)

@@ -1,4 +1,7 @@
 //! Integration tests against real PostgreSQL and NATS JetStream (see tests/src/lib.rs).
 
+mod auth;
 mod delivery;
+mod http_errors;
 mod orders;
+mod scoping;

@@ -45,7 +45,9 @@ fn totals(v: &Value) -> (&str, &str, &str) {
 async fn a_three_supplier_order_is_split_and_priced_to_the_cent() {
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    let response = app.submit_order(&token, "three-suppliers", &three_supplier_order()).await;
+    let response = app
+        .submit_order(&token, "three-suppliers", &three_supplier_order())
+        .await;
     assert_eq!(response.status(), 202);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let accepted: Value = response.json().await.unwrap();
@@ -56,25 +58,47 @@ async fn a_three_supplier_order_is_split_and_priced_to_the_cent() {
     let order = app.wait_until_processed(&token, &id).await;
     assert_eq!(order["status"], "REGISTERED");
     assert!(order["reference"].as_str().unwrap().starts_with("MO-20"));
-    assert_eq!(order["purchase_orders"].as_array().unwrap().len(), 3, "one PO per supplier");
+    assert_eq!(
+        order["purchase_orders"].as_array().unwrap().len(),
+        3,
+        "one PO per supplier"
+    );
 
     // EMBALSUD: 18.50 − 3 % = 17.945 → 17.95 (half away from zero; banker's would give 17.94).
     let embalsud = po_of(&order, "EMBALSUD");
-    assert_eq!(amounts(line_of(embalsud, "BW-TRAY-0400")), ("17.95", "897.50", "20.00"));
-    assert_eq!(amounts(line_of(embalsud, "BW-COAT-0020")), ("96.00", "288.00", "5.50"));
+    assert_eq!(
+        amounts(line_of(embalsud, "BW-TRAY-0400")),
+        ("17.95", "897.50", "20.00")
+    );
+    assert_eq!(
+        amounts(line_of(embalsud, "BW-COAT-0020")),
+        ("96.00", "288.00", "5.50")
+    );
     // VAT per rate: 897.50 × 20 % = 179.50 and 288.00 × 5.5 % = 15.84.
     assert_eq!(totals(embalsud), ("1185.50", "195.34", "1380.84"));
 
     // PLASTIVAL: 14.20 − 7.5 % = 13.135 → 13.14; 10 × 49.90 at its minimum quantity.
     let plastival = po_of(&order, "PLASTIVAL");
-    assert_eq!(amounts(line_of(plastival, "BW-FILM-0300")), ("13.14", "788.40", "20.00"));
-    assert_eq!(amounts(line_of(plastival, "BW-PUNN-0250")), ("49.90", "499.00", "20.00"));
+    assert_eq!(
+        amounts(line_of(plastival, "BW-FILM-0300")),
+        ("13.14", "788.40", "20.00")
+    );
+    assert_eq!(
+        amounts(line_of(plastival, "BW-PUNN-0250")),
+        ("49.90", "499.00", "20.00")
+    );
     assert_eq!(totals(plastival), ("1287.40", "257.48", "1544.88"));
 
     // ETIQLYON: 9.80 − 10 % = 8.82 from 200 units on.
     let etiqlyon = po_of(&order, "ETIQLYON");
-    assert_eq!(amounts(line_of(etiqlyon, "BW-LABL-0100")), ("8.82", "1764.00", "20.00"));
-    assert_eq!(amounts(line_of(etiqlyon, "BW-LABL-0110")), ("7.40", "7.40", "20.00"));
+    assert_eq!(
+        amounts(line_of(etiqlyon, "BW-LABL-0100")),
+        ("8.82", "1764.00", "20.00")
+    );
+    assert_eq!(
+        amounts(line_of(etiqlyon, "BW-LABL-0110")),
+        ("7.40", "7.40", "20.00")
+    );
     assert_eq!(totals(etiqlyon), ("1771.40", "354.28", "2125.68"));
 
     assert_eq!(totals(&order), ("4244.30", "807.10", "5051.40"));
@@ -101,26 +125,56 @@ async fn a_three_supplier_order_is_split_and_priced_to_the_cent() {
 async fn an_accepted_order_reads_pending_until_a_worker_processes_it() {
     let mut app = TestApp::options().without_worker().spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    let response = app.submit_order(&token, "pending-1", &three_supplier_order()).await;
+    let response = app
+        .submit_order(&token, "pending-1", &three_supplier_order())
+        .await;
     assert_eq!(response.status(), 202);
-    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let pending: Value = app.get(&format!("/api/v1/orders/{id}"), &token).await.json().await.unwrap();
+    let pending: Value = app
+        .get(&format!("/api/v1/orders/{id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(pending["status"], "PENDING");
     assert_eq!(pending["id"], id.as_str());
-    assert_eq!(pending["station_id"], world::station_id(world::STATION_CODE).to_string().as_str());
+    assert_eq!(
+        pending["station_id"],
+        world::station_id(world::STATION_CODE).to_string().as_str()
+    );
     assert!(pending["reference"].is_null());
-    assert_eq!(app.count("master_orders").await, 0, "nothing written before processing");
-    assert_eq!(app.stream_messages("COMMANDS").await, 1, "the command waits in the stream");
+    assert_eq!(
+        app.count("master_orders").await,
+        0,
+        "nothing written before processing"
+    );
+    assert_eq!(
+        app.stream_messages("COMMANDS").await,
+        1,
+        "the command waits in the stream"
+    );
 
     // Another station cannot see it, pending or not.
     let other = app.login(world::STATION2_EMAIL).await;
-    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), &other).await.status(), 404);
+    assert_eq!(
+        app.get(&format!("/api/v1/orders/{id}"), &other)
+            .await
+            .status(),
+        404
+    );
 
     app.start_worker().await;
     let order = app.wait_until_processed(&token, &id).await;
     assert_eq!(order["status"], "REGISTERED");
-    assert_eq!(app.stream_messages("COMMANDS").await, 0, "acknowledged after commit");
+    assert_eq!(
+        app.stream_messages("COMMANDS").await,
+        0,
+        "acknowledged after commit"
+    );
     app.cleanup().await;
 }
 
@@ -129,7 +183,12 @@ async fn resubmitting_with_the_same_key_returns_the_same_order_and_another_body_
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
     let body = three_supplier_order();
-    let first: Value = app.submit_order(&token, "same-key", &body).await.json().await.unwrap();
+    let first: Value = app
+        .submit_order(&token, "same-key", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = first["id"].as_str().unwrap().to_owned();
 
     // Immediately (still pending or just processed) and after processing: same id.
@@ -147,7 +206,10 @@ async fn resubmitting_with_the_same_key_returns_the_same_order_and_another_body_
     other_body["lines"][0]["quantity"] = json!(51);
     let conflict = app.submit_order(&token, "same-key", &other_body).await;
     assert_eq!(conflict.status(), 409);
-    assert_eq!(conflict.json::<Value>().await.unwrap()["code"], "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(
+        conflict.json::<Value>().await.unwrap()["code"],
+        "IDEMPOTENCY_KEY_REUSED"
+    );
 
     app.wait_until_outbox_empty().await;
     assert_eq!(app.count("master_orders").await, 1);
@@ -156,7 +218,12 @@ async fn resubmitting_with_the_same_key_returns_the_same_order_and_another_body_
 
     // The same key used by another user is another order.
     let handler = app.login(world::HANDLER_EMAIL).await;
-    let theirs: Value = app.submit_order(&handler, "same-key", &body).await.json().await.unwrap();
+    let theirs: Value = app
+        .submit_order(&handler, "same-key", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_ne!(theirs["id"], id.as_str());
     app.cleanup().await;
 }
@@ -166,19 +233,26 @@ async fn a_conflicting_body_is_detected_while_the_first_is_still_pending() {
     let app = TestApp::options().without_worker().spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
     let body = three_supplier_order();
-    assert_eq!(app.submit_order(&token, "pending-key", &body).await.status(), 202);
+    assert_eq!(
+        app.submit_order(&token, "pending-key", &body)
+            .await
+            .status(),
+        202
+    );
     let mut other_body = body.clone();
     other_body["notes"] = json!("something else");
     let conflict = app.submit_order(&token, "pending-key", &other_body).await;
     assert_eq!(conflict.status(), 409);
-    assert_eq!(app.stream_messages("COMMANDS").await, 1, "the conflicting body was not queued");
+    assert_eq!(
+        app.stream_messages("COMMANDS").await,
+        1,
+        "the conflicting body was not queued"
+    );
     app.cleanup().await;
 }
 
 fn rejected_order() -> Value {
-    let line = |product: &str, supplier: &str, quantity: u32| {
-        json!({"product_id": world::product_id(product), "supplier_id": world::supplier_id(supplier), "quantity": quantity})
-    };
+    let line = |product: &str, supplier: &str, quantity: u32| json!({"product_id": world::product_id(product), "supplier_id": world::supplier_id(supplier), "quantity": quantity});
     json!({
         "station_id": world::station_id(world::STATION_CODE),
         "lines": [
@@ -196,12 +270,25 @@ fn rejected_order() -> Value {
 async fn an_order_with_failing_lines_is_rejected_whole_with_every_reason() {
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    let response = app.submit_order(&token, "rejected", &rejected_order()).await;
-    assert_eq!(response.status(), 202, "business rules are checked by the worker");
-    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let response = app
+        .submit_order(&token, "rejected", &rejected_order())
+        .await;
+    assert_eq!(
+        response.status(),
+        202,
+        "business rules are checked by the worker"
+    );
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let order = app.wait_until_processed(&token, &id).await;
     assert_eq!(order["status"], "REJECTED");
-    assert_eq!(order["purchase_orders"], json!([]), "all or nothing: no purchase order");
+    assert_eq!(
+        order["purchase_orders"],
+        json!([]),
+        "all or nothing: no purchase order"
+    );
     assert_eq!(totals(&order), ("0.00", "0.00", "0.00"));
     let rejection = &order["rejection"];
     assert_eq!(rejection["code"], "MULTIPLE_REASONS");
@@ -264,7 +351,10 @@ async fn prefer_wait_answers_with_the_outcome() {
         .await
         .unwrap();
     assert_eq!(rejected.status(), 422);
-    assert_eq!(rejected.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        rejected.headers()["content-type"],
+        "application/problem+json"
+    );
     let problem: Value = rejected.json().await.unwrap();
     assert_eq!(problem["code"], "ORDER_REJECTED");
     assert_eq!(problem["errors"][0]["field"], "lines[1]");
@@ -294,13 +384,25 @@ async fn prefer_wait_gives_up_with_a_202_when_no_worker_answers_in_time() {
 }
 
 /// (action, entity type, entity id, actor user id, actor role, changes)
-type AuditRow = (String, String, Option<uuid::Uuid>, Option<uuid::Uuid>, Option<String>, Value);
+type AuditRow = (
+    String,
+    String,
+    Option<uuid::Uuid>,
+    Option<uuid::Uuid>,
+    Option<String>,
+    Value,
+);
 
 #[tokio::test]
 async fn every_created_row_is_audited_in_the_same_transaction() {
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    let id = app.submit_order(&token, "audited", &three_supplier_order()).await.json::<Value>().await.unwrap()["id"]
+    let id = app
+        .submit_order(&token, "audited", &three_supplier_order())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -316,19 +418,30 @@ async fn every_created_row_is_audited_in_the_same_transaction() {
     .unwrap();
     let station_user = world::user_id(world::STATION_EMAIL);
     for (action, _, _, actor, role, _) in &rows {
-        assert_eq!((action.as_str(), *actor, role.as_deref()), ("CREATE", Some(station_user), Some("STATION")));
+        assert_eq!(
+            (action.as_str(), *actor, role.as_deref()),
+            ("CREATE", Some(station_user), Some("STATION"))
+        );
     }
     let audited = |entity: &str| -> Vec<uuid::Uuid> {
-        rows.iter().filter(|r| r.1 == entity).filter_map(|r| r.2).collect()
+        rows.iter()
+            .filter(|r| r.1 == entity)
+            .filter_map(|r| r.2)
+            .collect()
     };
     assert_eq!(audited("master_order"), [order_id]);
-    let mut po_ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM purchase_orders").fetch_all(&app.db).await.unwrap();
+    let mut po_ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM purchase_orders")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
     let mut audited_pos = audited("purchase_order");
     po_ids.sort();
     audited_pos.sort();
     assert_eq!(audited_pos, po_ids);
-    let mut line_ids: Vec<uuid::Uuid> =
-        sqlx::query_scalar("SELECT id FROM purchase_order_lines").fetch_all(&app.db).await.unwrap();
+    let mut line_ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM purchase_order_lines")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
     let mut audited_lines = audited("purchase_order_line");
     line_ids.sort();
     audited_lines.sort();
@@ -336,14 +449,24 @@ async fn every_created_row_is_audited_in_the_same_transaction() {
 
     // A CREATE lists each business field with old = null; timestamps are left out.
     let master_changes = &rows.iter().find(|r| r.1 == "master_order").unwrap().5;
-    assert_eq!(master_changes["status"], json!({"old": null, "new": "REGISTERED"}));
+    assert_eq!(
+        master_changes["status"],
+        json!({"old": null, "new": "REGISTERED"})
+    );
     assert_eq!(master_changes["total_including_tax"]["new"], "5051.40");
     assert!(master_changes.get("accepted_at").is_none());
 
     // Append-only, enforced by the database.
-    for statement in ["UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+    for statement in [
+        "UPDATE audit_log SET reason = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
         let error = sqlx::query(statement).execute(&app.db).await.unwrap_err();
-        assert!(error.to_string().contains("append-only"), "{statement}: {error}");
+        assert!(
+            error.to_string().contains("append-only"),
+            "{statement}: {error}"
+        );
     }
     app.cleanup().await;
 }
@@ -352,8 +475,17 @@ async fn every_created_row_is_audited_in_the_same_transaction() {
 async fn committed_events_are_published_once_with_the_event_id_as_message_id() {
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    let mut events = app.nats.subscribe(app.ns.subject("bw.evt.>")).await.unwrap();
-    let id = app.submit_order(&token, "events", &three_supplier_order()).await.json::<Value>().await.unwrap()["id"]
+    let mut events = app
+        .nats
+        .subscribe(app.ns.subject("bw.evt.>"))
+        .await
+        .unwrap();
+    let id = app
+        .submit_order(&token, "events", &three_supplier_order())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -374,17 +506,31 @@ async fn committed_events_are_published_once_with_the_event_id_as_message_id() {
             continue; // e.g. the LOGIN audit event
         }
         let headers = message.headers.as_ref().unwrap();
-        assert_eq!(headers.get("Nats-Msg-Id").unwrap().as_str(), event["id"].as_str().unwrap());
-        assert!(ids.insert(event["id"].as_str().unwrap().to_owned()), "published once");
-        *seen.entry(event["type"].as_str().unwrap().to_owned()).or_default() += 1;
+        assert_eq!(
+            headers.get("Nats-Msg-Id").unwrap().as_str(),
+            event["id"].as_str().unwrap()
+        );
+        assert!(
+            ids.insert(event["id"].as_str().unwrap().to_owned()),
+            "published once"
+        );
+        *seen
+            .entry(event["type"].as_str().unwrap().to_owned())
+            .or_default() += 1;
         if event["type"] == "purchase_order.created" {
-            let supplier = event["data"]["purchase_order"]["supplier_id"].as_str().unwrap();
-            assert_eq!(message.subject.as_str(), app.ns.event("purchase_order.created", supplier));
+            let supplier = event["data"]["purchase_order"]["supplier_id"]
+                .as_str()
+                .unwrap();
+            assert_eq!(
+                message.subject.as_str(),
+                app.ns.event("purchase_order.created", supplier)
+            );
         }
         if event["type"] == "order.priced" {
             assert_eq!(
                 message.subject.as_str(),
-                app.ns.event("order.priced", world::station_id(world::STATION_CODE))
+                app.ns
+                    .event("order.priced", world::station_id(world::STATION_CODE))
             );
             assert_eq!(event["data"]["total_including_tax"], "5051.40");
         }

@@ -37,7 +37,9 @@ pub fn nats_url() -> String {
 
 fn database_url(name: &str) -> String {
     let admin = admin_url();
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
     format!("{base}/{name}")
 }
 
@@ -51,7 +53,10 @@ fn template_name() -> String {
     hasher.update(include_str!("../../src/seed/world.rs"));
     hasher.update(include_str!("../../src/seed/mod.rs"));
     hasher.update(DEMO_PASSWORD);
-    let hash: String = hasher.finalize()[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let hash: String = hasher.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("bw_tpl_{}_{hash}", chrono::Utc::now().year())
 }
 
@@ -86,7 +91,9 @@ async fn ensure_template() -> String {
         let pool = PgPool::connect(&database_url(&building))
             .await
             .expect("connect template");
-        bluewhale::db::migrate(&pool).await.expect("migrate template");
+        bluewhale::db::migrate(&pool)
+            .await
+            .expect("migrate template");
         let today = chrono::Utc::now()
             .with_timezone(&chrono_tz::Europe::Paris)
             .date_naive();
@@ -112,7 +119,9 @@ async fn ensure_template() -> String {
 async fn create_test_database() -> String {
     let template = ensure_template().await;
     let name = format!("bw_test_{}", Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&admin_url()).await.expect("connect admin");
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("connect admin");
     // Copying a template fails while another session touches it; retry briefly.
     for attempt in 0.. {
         let created = admin
@@ -214,7 +223,9 @@ impl TestApp {
         env.extend(options.env.clone());
         let config = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
         bluewhale::telemetry::init(config.log_format);
-        let db = PgPool::connect(&config.database.url).await.expect("connect test db");
+        let db = PgPool::connect(&config.database.url)
+            .await
+            .expect("connect test db");
         let nats = async_nats::connect(&config.nats.url)
             .await
             .expect("connect NATS (BW_TEST_NATS_URL; scripts/test.sh starts one ≥ 2.10)");
@@ -224,11 +235,15 @@ impl TestApp {
             .await
             .expect("streams");
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = bluewhale::http::AppState::new(
             Arc::new(config.clone()),
-            PgPool::connect(&config.database.url).await.expect("ingress pool"),
+            PgPool::connect(&config.database.url)
+                .await
+                .expect("ingress pool"),
             nats.clone(),
             ns.clone(),
         );
@@ -293,16 +308,31 @@ impl TestApp {
     /// Logs in a demo user and returns the access token.
     pub async fn login(&self, email: &str) -> String {
         let response = self
-            .post_json("/api/v1/auth/login", None, &json!({"email": email, "password": DEMO_PASSWORD}))
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                &json!({"email": email, "password": DEMO_PASSWORD}),
+            )
             .await;
         assert_eq!(response.status(), 200, "login of {email}");
         let body: Value = response.json().await.expect("login body");
-        body["access_token"].as_str().expect("access_token").to_owned()
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
     /// POSTs JSON, with a bearer token if given.
-    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut request = self.http.post(format!("{}{path}", self.base_url)).json(body);
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -366,7 +396,11 @@ impl TestApp {
 
     /// Messages currently stored in one of the test's streams (`COMMANDS`, `EVENTS`, `DLQ`).
     pub async fn stream_messages(&self, stream: &str) -> u64 {
-        let mut stream = self.js.get_stream(self.ns.stream(stream)).await.expect("stream");
+        let mut stream = self
+            .js
+            .get_stream(self.ns.stream(stream))
+            .await
+            .expect("stream");
         stream.info().await.expect("stream info").state.messages
     }
 

@@ -21,7 +21,9 @@ pub async fn record(
     reason: &str,
     error: &str,
 ) -> anyhow::Result<()> {
-    let info = msg.info().map_err(|e| anyhow::anyhow!("message metadata: {e}"))?;
+    let info = msg
+        .info()
+        .map_err(|e| anyhow::anyhow!("message metadata: {e}"))?;
     let id = Uuid::new_v5(
         &DEAD_LETTER_NAMESPACE,
         format!("{}:{}", info.stream, info.stream_sequence).as_bytes(),

@@ -48,7 +48,10 @@ pub fn decode(ns: &Namespace, subject: &str, payload: &[u8]) -> Result<Command, 
             if envelope.id != data.order_id || subject != ns.order_submit(data.order_id) {
                 return Err(Undecodable {
                     reason: "inconsistent",
-                    error: format!("command {} on {subject} does not match order {}", envelope.id, data.order_id),
+                    error: format!(
+                        "command {} on {subject} does not match order {}",
+                        envelope.id, data.order_id
+                    ),
                     command_id,
                 });
             }
@@ -80,14 +83,25 @@ mod tests {
     #[test]
     fn garbage_and_unknown_types_are_undecodable() {
         let ns = Namespace::default();
-        assert_eq!(decode(&ns, "bw.cmd.x", b"not json").unwrap_err().reason, "undecodable");
+        assert_eq!(
+            decode(&ns, "bw.cmd.x", b"not json").unwrap_err().reason,
+            "undecodable"
+        );
         let unknown = serde_json::json!({
             "id": Uuid::nil(), "type": "order.teleport", "version": 1,
             "issued_at": "2026-11-24T10:00:00Z",
             "actor": {"user_id": Uuid::nil(), "role": "ADMIN", "org_type": "BLUEWHALE", "org_id": null},
             "request_id": null, "data": {}
         });
-        let err = decode(&ns, "bw.cmd.order.teleport.x", unknown.to_string().as_bytes()).unwrap_err();
-        assert_eq!((err.reason, err.command_id), ("unknown_type", Some(Uuid::nil())));
+        let err = decode(
+            &ns,
+            "bw.cmd.order.teleport.x",
+            unknown.to_string().as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.reason, err.command_id),
+            ("unknown_type", Some(Uuid::nil()))
+        );
     }
 }

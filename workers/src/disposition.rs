@@ -150,7 +150,10 @@ mod tests {
         let policy = RetryPolicy::default();
         assert!(matches!(
             policy.after_failure(FailureKind::Permanent, 1, "broken reference".into()),
-            Disposition::DeadLetter { reason: "permanent_failure", .. }
+            Disposition::DeadLetter {
+                reason: "permanent_failure",
+                ..
+            }
         ));
     }
 

@@ -26,8 +26,12 @@ use crate::disposition::RetryPolicy;
 /// Runs a worker (consumer and outbox relay) until `shutdown` resolves, then drains: batches
 /// in flight finish and are acknowledged, and the relay publishes what they committed.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-    let bootstrap::Infrastructure { ns, db: pool, nats, js } =
-        bootstrap::connect(&config, "bluewhale-worker").await?;
+    let bootstrap::Infrastructure {
+        ns,
+        db: pool,
+        nats,
+        js,
+    } = bootstrap::connect(&config, "bluewhale-worker").await?;
     let settings = ConsumerSettings {
         batch_size: config.worker.batch_size,
         concurrency: config.worker.concurrency,
@@ -55,7 +59,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> a
     };
     let (stop_relay, relay_stop) = watch::channel(false);
     let relay = tokio::spawn(relay::run(ctx.clone(), relay_stop));
-    tracing::info!(batch_size = settings.batch_size, concurrency = settings.concurrency, "worker started");
+    tracing::info!(
+        batch_size = settings.batch_size,
+        concurrency = settings.concurrency,
+        "worker started"
+    );
     let consumed = consumer::run(ctx.clone(), consumer, settings, shutdown).await;
     let _ = stop_relay.send(true);
     relay.await.context("outbox relay task")?;

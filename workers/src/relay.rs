@@ -37,7 +37,11 @@ pub async fn run(ctx: WorkerContext, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             break;
         }
-        let pause = if failures > 0 { ctx.retry.delay(failures) } else { IDLE_POLL };
+        let pause = if failures > 0 {
+            ctx.retry.delay(failures)
+        } else {
+            IDLE_POLL
+        };
         tokio::select! {
             () = ctx.outbox_ready.notified() => {}
             () = tokio::time::sleep(pause) => {}

@@ -1,12 +1,14 @@
 //! Baselines measured in the same run (DESIGN §8): the raw JetStream acked-publish rate and the
 //! rate of the naive order-split transaction, so every result can be read as a ratio to them.
 
+use std::collections::VecDeque;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use chrono::Utc;
@@ -163,7 +165,7 @@ async fn publish_pipelined(
     payload: Bytes,
     n: u64,
 ) -> Result<()> {
-    let mut in_flight = std::collections::VecDeque::with_capacity(PIPELINE_WINDOW);
+    let mut in_flight: VecDeque<PublishAckFuture> = VecDeque::with_capacity(PIPELINE_WINDOW);
     for i in 0..n {
         if in_flight.len() == PIPELINE_WINDOW
             && let Some(ack) = in_flight.pop_front()

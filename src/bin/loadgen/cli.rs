@@ -13,7 +13,7 @@ USAGE: loadgen [FLAGS]
 
   --base-url URL          ingress base URL                  [http://127.0.0.1:8080]
   --nats-url URL          NATS server                       [nats://127.0.0.1:14222]
-  --namespace NS          prefix of NATS subjects           [\"\"]
+  --namespace NS          BW_NAMESPACE of the system (subjects <NS>.bw.…) [\"\"]
   --database-url URL      PostgreSQL (naive-tx baseline)    [postgres://postgres@127.0.0.1:5432/bluewhale]
   --email EMAIL           station user                      [station@demo.bluewhale.test]
   --password PW           its password        [$BLUEWHALE_DEMO_PASSWORD, else bluewhale-demo]
@@ -288,7 +288,7 @@ mod tests {
             "--nats-url",
             "nats://n:2",
             "--namespace",
-            "t1.",
+            "t1",
             "--database-url",
             "postgres://p/db",
             "--email",
@@ -316,7 +316,7 @@ mod tests {
         ]);
         assert_eq!(a.base_url, "http://h:1");
         assert_eq!(a.nats_url, "nats://n:2");
-        assert_eq!(a.namespace, "t1.");
+        assert_eq!(a.namespace, "t1");
         assert_eq!(a.database_url, "postgres://p/db");
         assert_eq!(a.email, "a@b");
         assert_eq!((a.orders, a.concurrency, a.suppliers), (5, 8, 2));

@@ -206,12 +206,13 @@ pub async fn start(nats_url: &str, namespace: &str, station: Uuid) -> Result<Col
         .connect(nats_url)
         .await
         .with_context(|| format!("connecting to NATS at {nats_url}"))?;
+    let ns = bluewhale::messaging::Namespace::new(namespace).map_err(anyhow::Error::msg)?;
     let priced = client
-        .subscribe(format!("{namespace}bw.evt.order.priced.*"))
+        .subscribe(ns.event("order.priced", "*"))
         .await
         .context("subscribing to order.priced")?;
     let rejected = client
-        .subscribe(format!("{namespace}bw.evt.order.rejected.*"))
+        .subscribe(ns.event("order.rejected", "*"))
         .await
         .context("subscribing to order.rejected")?;
     // The flush round trip guarantees the server registered both SUBs before any order is sent.

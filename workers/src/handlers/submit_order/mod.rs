@@ -32,7 +32,10 @@ pub struct Submission {
 pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize, sqlx::Error> {
     let mut tx = ctx.db.begin().await?;
     let ids: Vec<Uuid> = batch.iter().map(|s| s.envelope.id).collect();
-    let done: HashSet<Uuid> = commands::already_processed(&mut tx, &ids).await?.into_iter().collect();
+    let done: HashSet<Uuid> = commands::already_processed(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .collect();
     let mut seen = HashSet::new();
     let todo: Vec<&Submission> = batch
         .iter()
@@ -51,7 +54,11 @@ pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize,
             let order = OrderToPrice {
                 // An unknown station cannot be stored (foreign key): the insert fails and the
                 // command is dead-lettered as a permanent failure.
-                station_active: inputs.stations.get(&data.station_id).copied().unwrap_or(true),
+                station_active: inputs
+                    .stations
+                    .get(&data.station_id)
+                    .copied()
+                    .unwrap_or(true),
                 order_date: data.order_date,
                 lines: data.lines.clone(),
             };
@@ -105,5 +112,12 @@ async fn load_inputs(
         }
     }
     let collect = |set: HashSet<Uuid>| set.into_iter().collect::<Vec<_>>();
-    pricing_inputs::load(tx, &collect(stations), &collect(products), &collect(suppliers), dates).await
+    pricing_inputs::load(
+        tx,
+        &collect(stations),
+        &collect(products),
+        &collect(suppliers),
+        dates,
+    )
+    .await
 }

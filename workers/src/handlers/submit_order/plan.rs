@@ -38,7 +38,9 @@ pub struct Decided<'a> {
 pub fn numbers_needed(decided: &[Decided<'_>]) -> BTreeMap<i32, (i64, i64)> {
     let mut needed = BTreeMap::new();
     for d in decided {
-        let entry = needed.entry(d.command.data.order_date.year()).or_insert((0, 0));
+        let entry = needed
+            .entry(d.command.data.order_date.year())
+            .or_insert((0, 0));
         entry.0 += 1;
         if let Ok(priced) = &d.outcome {
             entry.1 += i64::try_from(priced.purchase_orders.len()).unwrap_or(0);
@@ -73,7 +75,12 @@ const REGISTERED: PurchaseOrderStatus = PurchaseOrderStatus::Registered;
 
 /// Builds the batch's rows. `first` gives, per year, the first reserved number of each kind,
 /// as many as [`numbers_needed`] asked for.
-pub fn build(decided: &[Decided<'_>], first: &FirstNumbers, ns: &Namespace, now: DateTime<Utc>) -> Plan {
+pub fn build(
+    decided: &[Decided<'_>],
+    first: &FirstNumbers,
+    ns: &Namespace,
+    now: DateTime<Utc>,
+) -> Plan {
     let mut next = first.clone();
     let mut plan = Plan::default();
     for d in decided {
@@ -85,7 +92,11 @@ pub fn build(decided: &[Decided<'_>], first: &FirstNumbers, ns: &Namespace, now:
         counters.0 += 1;
         let (status, totals, rejection) = match &d.outcome {
             Ok(priced) => (REGISTERED.as_str().to_owned(), priced.totals, None),
-            Err(rejection) => ("REJECTED".to_owned(), Totals::default(), Some(json!(rejection))),
+            Err(rejection) => (
+                "REJECTED".to_owned(),
+                Totals::default(),
+                Some(json!(rejection)),
+            ),
         };
         let master = NewMasterOrder {
             id: data.order_id,
@@ -105,7 +116,11 @@ pub fn build(decided: &[Decided<'_>], first: &FirstNumbers, ns: &Namespace, now:
             rejection: rejection.clone(),
             command_id: cmd.id,
         };
-        let mut audit = Audit { cmd, now, records: &mut plan.audit };
+        let mut audit = Audit {
+            cmd,
+            now,
+            records: &mut plan.audit,
+        };
         audit.created("master_order", master.id, &master);
         let mut po_summaries = Vec::new();
         if let Ok(priced) = &d.outcome {
