@@ -19,10 +19,22 @@ while (($#)); do
   esac
 done
 load_dotenv
-# Its own database, so benchmark orders never mix with the demo data of up.sh.
-export DATABASE_URL=${BW_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bluewhale_bench}
+# A database and a namespace of their own per run: no backlog or outbox of an earlier run is
+# processed by this one. loadgen deletes the streams and the database is dropped when done
+# (BW_BENCH_KEEP=1 keeps it for inspection).
+run_id=bench$(date +%s)
+export BW_NAMESPACE=$run_id
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bluewhale_$run_id
 LOG_DIR=$BW_LOCAL/logs
+store=''
+finish() {
+  stop_bins
+  [[ -z $store ]] || rm -rf "$store"
+  [[ ${BW_BENCH_KEEP:-} == 1 ]] ||
+    psql "${DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS bluewhale_$run_id WITH (FORCE)" || true
+}
 stop_bins_on_exit
+trap finish EXIT
 if [[ $sync == default ]]; then
   # Same configuration on other ports and a fresh store, minus sync_interval: always.
   store=$(mktemp -d)
@@ -47,6 +59,6 @@ fi
 wait_for "ingress $(ingress_url)/ready" 120 curl -fs -o /dev/null "$(ingress_url)/ready"
 say "bench: $mode, NATS sync $sync ($NATS_URL), process logs in .local/logs/"
 flags=(--base-url "$(ingress_url)" --nats-url "$NATS_URL" --database-url "$DATABASE_URL"
-  --namespace "${BW_NAMESPACE:-}" "${pids[@]}")
+  --namespace "$BW_NAMESPACE" --delete-streams-after "${pids[@]}")
 [[ $mode == end-to-end ]] || flags+=(--ingress-only)
 "$BW_ROOT/target/release/loadgen" "${flags[@]}" "$@"

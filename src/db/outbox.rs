@@ -50,10 +50,10 @@ pub struct PendingEvent {
     pub payload: Value,
 }
 
-/// Claims the oldest unpublished events; relays in other processes skip them.
+/// Claims the least-tried, oldest unpublished events; relays in other processes skip them.
 pub async fn claim(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<PendingEvent>> {
     sqlx::query_as(
-        "SELECT id, subject, payload FROM outbox ORDER BY created_at, id \
+        "SELECT id, subject, payload FROM outbox ORDER BY attempts, created_at, id \
          LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
@@ -65,6 +65,16 @@ pub async fn claim(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Pend
 pub async fn delete(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
         .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed publication attempt; the event is retried after fresher ones.
+pub async fn record_failure(conn: &mut PgConnection, ids: &[Uuid], error: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
+        .bind(ids)
+        .bind(error)
         .execute(conn)
         .await?;
     Ok(())

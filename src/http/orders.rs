@@ -117,7 +117,7 @@ pub async fn submit(
             return Err(ApiError::IdempotencyKeyReused);
         }
     }
-    tracing::info!(order_id = %order_id, duplicate = published.duplicate, "order accepted");
+    tracing::debug!(order_id = %order_id, duplicate = published.duplicate, "order accepted");
     respond(&state, user, order_id, wait, published.duplicate).await
 }
 

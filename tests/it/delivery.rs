@@ -339,3 +339,28 @@ async fn stopping_a_worker_drains_and_no_order_is_lost_or_half_written() {
     assert!(pos.0.ends_with("-000120") && pos.1 == 120, "{pos:?}");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_event_that_cannot_be_published_does_not_hold_back_the_others() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    // No stream captures this subject, so JetStream refuses every publication of it.
+    let stuck = Uuid::new_v4();
+    sqlx::query("INSERT INTO outbox (id, subject, payload) VALUES ($1, 'nowhere.at.all', '{}')")
+        .bind(stuck)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let id = submit(&app, &token, "behind-a-stuck-event").await;
+    app.wait_until_processed(&token, &id).await;
+    wait_for("the order's events published", async || app.count("outbox").await == 1).await;
+    let (left, attempts, error): (Uuid, i32, Option<String>) =
+        sqlx::query_as("SELECT id, attempts, last_error FROM outbox")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(left, stuck);
+    assert!(attempts >= 1);
+    assert!(error.unwrap().contains("nowhere.at.all"));
+    app.cleanup().await;
+}

@@ -191,6 +191,7 @@ pub struct TestApp {
     db_name: String,
     ingress: Option<Running>,
     worker: Option<Running>,
+    cleaned: bool,
 }
 
 impl TestApp {
@@ -266,6 +267,7 @@ impl TestApp {
             db_name,
             ingress: Some(Running { stop, task }),
             worker: None,
+            cleaned: false,
         };
         if !options.without_worker {
             app.start_worker().await;
@@ -413,18 +415,47 @@ impl TestApp {
             let _ = ingress.stop.send(());
             let _ = ingress.task.await;
         }
-        for stream in ["COMMANDS", "EVENTS", "DLQ"] {
-            let _ = self.js.delete_stream(self.ns.stream(stream)).await;
-        }
         self.db.close().await;
-        if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
-            let _ = admin
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.db_name
-                )))
-                .await;
+        remove_resources(&self.js, &self.ns, &self.db_name).await;
+        self.cleaned = true;
+    }
+}
+
+impl Drop for TestApp {
+    /// A failing test panics before [`TestApp::cleanup`]: remove its database and streams
+    /// anyway, so failures leave nothing behind on a shared machine. Drop cannot await, so
+    /// this runs on a thread with a runtime of its own.
+    fn drop(&mut self) {
+        if self.cleaned {
+            return;
         }
+        let (ns, db_name) = (self.ns.clone(), self.db_name.clone());
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(nats) = async_nats::connect(nats_url()).await {
+                    remove_resources(&jetstream::new(nats), &ns, &db_name).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Deletes a test's streams and database.
+async fn remove_resources(js: &jetstream::Context, ns: &Namespace, db_name: &str) {
+    for stream in [ns.commands_stream(), ns.events_stream(), ns.dlq_stream()] {
+        let _ = js.delete_stream(stream).await;
+    }
+    if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+        let _ = admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"
+            )))
+            .await;
     }
 }
 

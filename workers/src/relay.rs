@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use futures::future::try_join_all;
-use std::future::IntoFuture;
-
+use futures::future::join_all;
 use tokio::sync::watch;
 
 use bluewhale::db::outbox;
@@ -51,7 +49,8 @@ pub async fn run(ctx: WorkerContext, mut stop: watch::Receiver<bool>) {
     tracing::info!("outbox relay stopped");
 }
 
-/// Publishes one round of events; returns how many.
+/// Publishes one round of events: deletes those JetStream acknowledged and counts an attempt
+/// on the others. Returns how many were claimed; an error if any could not be published.
 pub async fn relay_once(ctx: &WorkerContext) -> anyhow::Result<usize> {
     let mut tx = ctx.db.begin().await?;
     let events = outbox::claim(&mut tx, CLAIM_LIMIT).await?;
@@ -65,15 +64,32 @@ pub async fn relay_once(ctx: &WorkerContext) -> anyhow::Result<usize> {
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
         let payload = Bytes::from(serde_json::to_vec(&event.payload)?);
-        acks.push(
-            ctx.js
-                .publish_with_headers(event.subject.clone(), headers, payload)
-                .await?,
-        );
+        let sent = ctx
+            .js
+            .publish_with_headers(event.subject.clone(), headers, payload)
+            .await;
+        acks.push(async move { sent?.await });
     }
-    try_join_all(acks.into_iter().map(|ack| ack.into_future())).await?;
-    let ids: Vec<_> = events.iter().map(|e| e.id).collect();
-    outbox::delete(&mut tx, &ids).await?;
+    let results = join_all(acks).await;
+    let mut published = Vec::with_capacity(events.len());
+    let mut failed = Vec::new();
+    let mut last_error = None;
+    for (event, result) in events.iter().zip(results) {
+        match result {
+            Ok(_) => published.push(event.id),
+            Err(error) => {
+                failed.push(event.id);
+                last_error = Some(format!("{}: {error}", event.subject));
+            }
+        }
+    }
+    outbox::delete(&mut tx, &published).await?;
+    if let Some(error) = &last_error {
+        outbox::record_failure(&mut tx, &failed, error).await?;
+    }
     tx.commit().await?;
-    Ok(events.len())
+    match last_error {
+        Some(error) => Err(anyhow::anyhow!("{} event(s) not published, last: {error}", failed.len())),
+        None => Ok(events.len()),
+    }
 }

@@ -29,6 +29,7 @@ USAGE: loadgen [FLAGS]
   --baselines-only        measure the baselines only (no HTTP, no orders)
   --baseline-messages N   messages per JetStream baseline   [20000]
   --baseline-secs S       duration of the naive-tx baseline [5]
+  --delete-streams-after  delete the namespace's streams when done (bench namespaces)
   --help                  print this help
 
 Exit code: 0 when the run completed (targets may be missed), 1 on errors, rejected or
@@ -68,6 +69,8 @@ pub struct Args {
     pub skip_baselines: bool,
     /// Whether to run the baselines and nothing else.
     pub baselines_only: bool,
+    /// Delete the namespace's streams when done (benchmark namespaces only).
+    pub delete_streams_after: bool,
     /// Open-model start rate in requests per second, if any.
     pub rate: Option<f64>,
     /// Messages published by each JetStream baseline.
@@ -95,6 +98,7 @@ impl fmt::Debug for Args {
             .field("worker_pids", &self.worker_pids)
             .field("skip_baselines", &self.skip_baselines)
             .field("baselines_only", &self.baselines_only)
+            .field("delete_streams_after", &self.delete_streams_after)
             .field("rate", &self.rate)
             .field("baseline_messages", &self.baseline_messages)
             .field("baseline_secs", &self.baseline_secs)
@@ -123,6 +127,7 @@ impl Args {
             worker_pids: Vec::new(),
             skip_baselines: false,
             baselines_only: false,
+            delete_streams_after: false,
             rate: None,
             baseline_messages: 20_000,
             baseline_secs: 5,
@@ -184,13 +189,14 @@ where
                 }
                 args.rate = Some(r);
             }
-            "--ingress-only" | "--skip-baselines" | "--baselines-only" => {
+            "--ingress-only" | "--skip-baselines" | "--baselines-only" | "--delete-streams-after" => {
                 if inline.is_some() {
                     return Err(format!("{flag} takes no value"));
                 }
                 match flag.as_str() {
                     "--ingress-only" => args.ingress_only = true,
                     "--skip-baselines" => args.skip_baselines = true,
+                    "--delete-streams-after" => args.delete_streams_after = true,
                     _ => args.baselines_only = true,
                 }
             }

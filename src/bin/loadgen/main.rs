@@ -44,7 +44,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&args).await {
+    let outcome = run(&args).await;
+    if args.delete_streams_after {
+        delete_namespace_streams(&args).await;
+    }
+    match outcome {
         Ok(report) => {
             print!("{}", report.text());
             println!("{}", report.json_line());
@@ -60,6 +64,23 @@ async fn main() -> ExitCode {
             let failure = serde_json::json!({ "ok": false, "error": format!("{e:#}") });
             println!("RESULT_JSON {failure}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Deletes the benchmark namespace's streams, so a run leaves no backlog for the next one.
+async fn delete_namespace_streams(args: &Args) {
+    let Ok(ns) = bluewhale::messaging::Namespace::new(args.namespace.clone()) else {
+        return;
+    };
+    let Ok(client) = async_nats::connect(&args.nats_url).await else {
+        eprintln!("loadgen: cannot reach NATS to delete the benchmark streams");
+        return;
+    };
+    let js = async_nats::jetstream::new(client);
+    for stream in [ns.commands_stream(), ns.events_stream(), ns.dlq_stream()] {
+        if let Err(e) = js.delete_stream(&stream).await {
+            eprintln!("loadgen: could not delete stream {stream}: {e}");
         }
     }
 }
