@@ -245,15 +245,21 @@ CREATE TABLE commands (
     processed_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- Transactional outbox: rows written with the business change, published by the relay
--- (message id = event id), deleted once JetStream acknowledged them.
+-- Transactional outbox: one row per business transaction holding all its events, written with
+-- the change and published by the relay (one message per event, message id = event id), then
+-- deleted. One row per transaction rather than per event: the relay's claim, lock and delete
+-- cost is paid once for a whole batch. A row that cannot be published counts its attempts and
+-- is claimed after fresher ones, so it never holds the others back.
 CREATE TABLE outbox (
-    id          uuid PRIMARY KEY,
-    subject     text NOT NULL,
-    payload     jsonb NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    id           uuid PRIMARY KEY,
+    -- [{"subject": "bw.evt.…", "event": {"id", "type", "version", "occurred_at", "command_id", "data"}}]
+    events       jsonb NOT NULL CHECK (jsonb_typeof(events) = 'array'),
+    event_count  integer NOT NULL CHECK (event_count > 0),
+    attempts     integer NOT NULL DEFAULT 0,
+    last_error   text,
+    created_at   timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX outbox_created_idx ON outbox (created_at);
+CREATE INDEX outbox_claim_idx ON outbox (attempts, created_at, id);
 
 CREATE TABLE dead_letters (
     id              uuid PRIMARY KEY,

@@ -97,8 +97,9 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
     Ok(())
 }
 
-/// Writes audit rows and, in the same transaction, the outbox events that publish them
-/// (`bw.evt.audit.<entity_type>`, event id = audit id).
+/// Writes audit rows and, in the same transaction, the outbox row of the events that publish
+/// them (`bw.evt.audit.<entity_type>`, event id = audit id). For transactions that publish
+/// nothing else; others add [`audit_event`]s to their own outbox row.
 pub async fn record(
     conn: &mut PgConnection,
     ns: &crate::messaging::Namespace,
@@ -106,7 +107,7 @@ pub async fn record(
 ) -> sqlx::Result<()> {
     insert_many(&mut *conn, records).await?;
     let events: Vec<_> = records.iter().map(|r| audit_event(ns, r)).collect();
-    super::outbox::insert_many(conn, &events).await
+    super::outbox::insert(conn, &events).await
 }
 
 /// The event announcing an audit row.

@@ -218,3 +218,42 @@ pub async fn insert_status_changes(
     .await?;
     Ok(())
 }
+
+/// Gives master orders their final reference (they were inserted under a placeholder).
+pub async fn set_master_order_references(
+    conn: &mut PgConnection,
+    references: &[(Uuid, String)],
+) -> sqlx::Result<()> {
+    let (ids, values): (Vec<Uuid>, Vec<&str>) =
+        references.iter().map(|(id, v)| (*id, v.as_str())).unzip();
+    sqlx::query(
+        "UPDATE master_orders m SET reference = v.reference \
+         FROM UNNEST($1::uuid[], $2::text[]) AS v(id, reference) WHERE m.id = v.id",
+    )
+    .bind(ids)
+    .bind(values)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives purchase orders their final number (they were inserted under a placeholder).
+pub async fn set_purchase_order_numbers(
+    conn: &mut PgConnection,
+    numbers: &[(Uuid, String)],
+) -> sqlx::Result<()> {
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    let (ids, values): (Vec<Uuid>, Vec<&str>) =
+        numbers.iter().map(|(id, v)| (*id, v.as_str())).unzip();
+    sqlx::query(
+        "UPDATE purchase_orders p SET number = v.number \
+         FROM UNNEST($1::uuid[], $2::text[]) AS v(id, number) WHERE p.id = v.id",
+    )
+    .bind(ids)
+    .bind(values)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

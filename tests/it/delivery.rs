@@ -346,14 +346,21 @@ async fn an_event_that_cannot_be_published_does_not_hold_back_the_others() {
     let token = app.login(world::STATION_EMAIL).await;
     // No stream captures this subject, so JetStream refuses every publication of it.
     let stuck = Uuid::new_v4();
-    sqlx::query("INSERT INTO outbox (id, subject, payload) VALUES ($1, 'nowhere.at.all', '{}')")
+    let event = serde_json::json!([{"subject": "nowhere.at.all", "event": {
+        "id": Uuid::new_v4(), "type": "test.stuck", "version": 1,
+        "occurred_at": "2026-11-24T10:00:00Z", "command_id": null, "data": {}}}]);
+    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2, 1)")
         .bind(stuck)
+        .bind(event)
         .execute(&app.db)
         .await
         .unwrap();
     let id = submit(&app, &token, "behind-a-stuck-event").await;
     app.wait_until_processed(&token, &id).await;
-    wait_for("the order's events published", async || app.count("outbox").await == 1).await;
+    wait_for("the order's events published", async || {
+        app.count("outbox").await == 1
+    })
+    .await;
     let (left, attempts, error): (Uuid, i32, Option<String>) =
         sqlx::query_as("SELECT id, attempts, last_error FROM outbox")
             .fetch_one(&app.db)
@@ -362,5 +369,29 @@ async fn an_event_that_cannot_be_published_does_not_hold_back_the_others() {
     assert_eq!(left, stuck);
     assert!(attempts >= 1);
     assert!(error.unwrap().contains("nowhere.at.all"));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_relay_round_larger_than_the_in_flight_ack_limit_drains() {
+    let app = TestApp::spawn().await;
+    // More events in one round than the NATS client allows unacknowledged (5 000): the relay
+    // must await acks as it goes, not after sending everything.
+    let subject = app.ns.subject("bw.evt.test.bulk");
+    let events: Vec<Value> = (0..6_000)
+        .map(|_| {
+            serde_json::json!({"subject": subject, "event": {
+                "id": Uuid::new_v4(), "type": "test.bulk", "version": 1,
+                "occurred_at": "2026-11-24T10:00:00Z", "command_id": null, "data": {}}})
+        })
+        .collect();
+    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2, 6000)")
+        .bind(Uuid::new_v4())
+        .bind(Value::Array(events))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.wait_until_outbox_empty().await;
+    assert_eq!(app.stream_messages("EVENTS").await, 6_000);
     app.cleanup().await;
 }

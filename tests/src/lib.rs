@@ -431,7 +431,9 @@ impl Drop for TestApp {
         }
         let (ns, db_name) = (self.ns.clone(), self.db_name.clone());
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
             else {
                 return;
             };

@@ -5,15 +5,16 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use futures::future::join_all;
 use tokio::sync::watch;
 
-use bluewhale::db::outbox;
+use bluewhale::db::outbox::{self, StoredEvent};
 
 use crate::context::WorkerContext;
 
-/// Events claimed per round.
-const CLAIM_LIMIT: i64 = 512;
+/// Outbox rows claimed per round (each holds the events of one transaction).
+const CLAIM_LIMIT: i64 = 16;
+/// Publishes sent before their acks are awaited (well under the client's in-flight limit).
+const PUBLISH_WINDOW: usize = 1_000;
 /// Poll interval when no local commit woke the relay (events written by other processes).
 const IDLE_POLL: Duration = Duration::from_millis(100);
 
@@ -49,47 +50,69 @@ pub async fn run(ctx: WorkerContext, mut stop: watch::Receiver<bool>) {
     tracing::info!("outbox relay stopped");
 }
 
-/// Publishes one round of events: deletes those JetStream acknowledged and counts an attempt
-/// on the others. Returns how many were claimed; an error if any could not be published.
+/// Publishes one round of outbox rows: deletes those whose every event JetStream acknowledged
+/// and counts an attempt on the others (their published events are de-duplicated by message
+/// id when retried). Returns how many rows were claimed; an error if any could not be published.
 pub async fn relay_once(ctx: &WorkerContext) -> anyhow::Result<usize> {
     let mut tx = ctx.db.begin().await?;
-    let events = outbox::claim(&mut tx, CLAIM_LIMIT).await?;
-    if events.is_empty() {
+    let batches = outbox::claim(&mut tx, CLAIM_LIMIT).await?;
+    if batches.is_empty() {
         tx.rollback().await?;
         return Ok(0);
     }
-    // Send every publish first, then await the acks: pipelined, one round trip in all.
-    let mut acks = Vec::with_capacity(events.len());
-    for event in &events {
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
-        let payload = Bytes::from(serde_json::to_vec(&event.payload)?);
-        let sent = ctx
-            .js
-            .publish_with_headers(event.subject.clone(), headers, payload)
-            .await;
-        acks.push(async move { sent?.await });
-    }
-    let results = join_all(acks).await;
-    let mut published = Vec::with_capacity(events.len());
-    let mut failed = Vec::new();
-    let mut last_error = None;
-    for (event, result) in events.iter().zip(results) {
-        match result {
-            Ok(_) => published.push(event.id),
-            Err(error) => {
-                failed.push(event.id);
-                last_error = Some(format!("{}: {error}", event.subject));
-            }
+    // Pipelined in windows: send a window of publishes, then await its acks. The client holds
+    // an in-flight permit per unawaited ack (5 000 by default) and blocks new publishes when
+    // they run out, so sending a whole round before awaiting any ack could deadlock.
+    let events: Vec<(usize, &StoredEvent)> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(row, batch)| batch.events.iter().map(move |e| (row, e)))
+        .collect();
+    let mut acked = Vec::with_capacity(events.len());
+    for window in events.chunks(PUBLISH_WINDOW) {
+        let mut sent = Vec::with_capacity(window.len());
+        for (row, stored) in window {
+            let mut headers = HeaderMap::new();
+            headers.insert("Nats-Msg-Id", stored.event.id.to_string().as_str());
+            let payload = Bytes::from(serde_json::to_vec(&stored.event)?);
+            let ack = ctx
+                .js
+                .publish_with_headers(stored.subject.clone(), headers, payload)
+                .await;
+            sent.push((*row, stored.subject.as_str(), ack));
+        }
+        for (row, subject, ack) in sent {
+            let result = match ack {
+                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            acked.push((row, result.map_err(|e| format!("{subject}: {e}"))));
         }
     }
+    let mut failed_rows = vec![false; batches.len()];
+    let mut last_error = None;
+    for (row, result) in acked {
+        if let Err(error) = result {
+            failed_rows[row] = true;
+            last_error = Some(error);
+        }
+    }
+    let (failed, published): (Vec<_>, Vec<_>) = batches
+        .iter()
+        .zip(&failed_rows)
+        .partition(|(_, failed)| **failed);
+    let published: Vec<_> = published.iter().map(|(b, _)| b.id).collect();
+    let failed: Vec<_> = failed.iter().map(|(b, _)| b.id).collect();
     outbox::delete(&mut tx, &published).await?;
     if let Some(error) = &last_error {
         outbox::record_failure(&mut tx, &failed, error).await?;
     }
     tx.commit().await?;
     match last_error {
-        Some(error) => Err(anyhow::anyhow!("{} event(s) not published, last: {error}", failed.len())),
-        None => Ok(events.len()),
+        Some(error) => Err(anyhow::anyhow!(
+            "{} outbox row(s) not published, last: {error}",
+            failed.len()
+        )),
+        None => Ok(batches.len()),
     }
 }

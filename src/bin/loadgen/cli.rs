@@ -189,7 +189,10 @@ where
                 }
                 args.rate = Some(r);
             }
-            "--ingress-only" | "--skip-baselines" | "--baselines-only" | "--delete-streams-after" => {
+            "--ingress-only"
+            | "--skip-baselines"
+            | "--baselines-only"
+            | "--delete-streams-after" => {
                 if inline.is_some() {
                     return Err(format!("{flag} takes no value"));
                 }

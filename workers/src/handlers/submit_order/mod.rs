@@ -3,6 +3,7 @@
 pub mod plan;
 
 use std::collections::HashSet;
+use std::time::Instant;
 
 use chrono::Utc;
 use uuid::Uuid;
@@ -30,6 +31,7 @@ pub struct Submission {
 /// none does. Already-processed commands (redeliveries) are skipped. Returns how many orders
 /// were written.
 pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize, sqlx::Error> {
+    let started = Instant::now();
     let mut tx = ctx.db.begin().await?;
     let ids: Vec<Uuid> = batch.iter().map(|s| s.envelope.id).collect();
     let done: HashSet<Uuid> = commands::already_processed(&mut tx, &ids)
@@ -47,6 +49,7 @@ pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize,
     }
 
     let inputs = load_inputs(&mut tx, &todo).await?;
+    let loaded = started.elapsed();
     let decided: Vec<Decided<'_>> = todo
         .iter()
         .map(|s| {
@@ -70,8 +73,21 @@ pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize,
         })
         .collect();
 
-    // Numbers last: their counter rows stay locked until commit, so take them late and
-    // always in the same order (years ascending, master orders before purchase orders).
+    // Gapless numbers lock their counter rows until commit, so they are taken last: every row
+    // is written first (master and purchase orders under a placeholder number), then the
+    // numbers are reserved — always in the same order, years ascending and master orders
+    // before purchase orders, so batches cannot deadlock — and only the rows that show them
+    // are written while the lock is held.
+    let now = Utc::now();
+    let early = plan::unnumbered(&decided, now);
+    order_writes::insert_master_orders(&mut tx, &early.master_orders).await?;
+    order_writes::insert_purchase_orders(&mut tx, &early.purchase_orders).await?;
+    order_writes::insert_lines(&mut tx, &early.lines).await?;
+    order_writes::insert_status_changes(&mut tx, &early.status_changes).await?;
+    commands::insert_many(&mut tx, &early.commands).await?;
+    audit::insert_many(&mut tx, &early.audit).await?;
+    let unlocked = started.elapsed();
+
     let mut first = FirstNumbers::new();
     for (year, (masters, purchases)) in plan::numbers_needed(&decided) {
         let mo = numbers::allocate(&mut tx, DocumentKind::MasterOrder, year, masters).await?;
@@ -82,16 +98,33 @@ pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize,
         };
         first.insert(year, (mo, po));
     }
-    let plan = plan::build(&decided, &first, &ctx.ns, Utc::now());
-    order_writes::insert_master_orders(&mut tx, &plan.master_orders).await?;
-    order_writes::insert_purchase_orders(&mut tx, &plan.purchase_orders).await?;
-    order_writes::insert_lines(&mut tx, &plan.lines).await?;
-    order_writes::insert_status_changes(&mut tx, &plan.status_changes).await?;
-    commands::insert_many(&mut tx, &plan.commands).await?;
-    audit::record(&mut tx, &ctx.ns, &plan.audit).await?;
-    outbox::insert_many(&mut tx, &plan.events).await?;
+    let numbered = started.elapsed();
+    let late = plan::numbered(&decided, &first, &ctx.ns, now);
+    order_writes::set_master_order_references(&mut tx, &late.master_order_references).await?;
+    order_writes::set_purchase_order_numbers(&mut tx, &late.purchase_order_numbers).await?;
+    audit::insert_many(&mut tx, &late.audit).await?;
+    // Every event of the batch in one outbox row: domain events, then one per audit row.
+    let mut events = late.events;
+    events.extend(
+        early
+            .audit
+            .iter()
+            .chain(&late.audit)
+            .map(|r| audit::audit_event(&ctx.ns, r)),
+    );
+    outbox::insert(&mut tx, &events).await?;
+    let written = started.elapsed();
     tx.commit().await?;
-    Ok(plan.master_orders.len())
+    tracing::debug!(
+        orders = early.master_orders.len(),
+        load_ms = loaded.as_millis(),
+        unnumbered_writes_ms = (unlocked - loaded).as_millis(),
+        numbers_wait_ms = (numbered - unlocked).as_millis(),
+        numbered_writes_ms = (written - numbered).as_millis(),
+        commit_ms = (started.elapsed() - written).as_millis(),
+        "batch committed"
+    );
+    Ok(early.master_orders.len())
 }
 
 async fn load_inputs(
