@@ -201,13 +201,17 @@ CREATE TABLE purchase_order_lines (
     id                  uuid PRIMARY KEY,
     purchase_order_id   uuid NOT NULL REFERENCES purchase_orders (id),
     line_number         integer NOT NULL,
-    product_id          uuid NOT NULL REFERENCES products (id),
+    -- No foreign keys to the catalogue: every concurrent order would take a share lock on the
+    -- same hot product and contract rows (contended multixacts, measured as the costliest
+    -- insert of the batch). The line keeps its own copy of the terms, and catalogue rows are
+    -- never deleted (refused by trigger below), so the references cannot dangle.
+    product_id          uuid NOT NULL,
     product_code        text NOT NULL,
     product_name        text NOT NULL,
     conditioning_unit   text NOT NULL,
     supplier_reference  text,
-    contract_id         uuid NOT NULL REFERENCES master_contracts (id),
-    contract_line_id    uuid NOT NULL REFERENCES contract_lines (id),
+    contract_id         uuid NOT NULL,
+    contract_line_id    uuid NOT NULL,
     quantity            integer NOT NULL CHECK (quantity > 0),
     base_unit_price     numeric(12, 2) NOT NULL,
     reduction_percent   numeric(5, 2) NOT NULL,
@@ -218,6 +222,21 @@ CREATE TABLE purchase_order_lines (
     CONSTRAINT purchase_order_lines_number UNIQUE (purchase_order_id, line_number),
     CONSTRAINT purchase_order_lines_one_per_product UNIQUE (purchase_order_id, product_id)
 );
+
+-- Products and contracts are deactivated or terminated, never deleted: order lines refer to
+-- them without foreign keys.
+CREATE FUNCTION catalogue_refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% rows are never deleted (deactivate or terminate them instead)', TG_TABLE_NAME
+        USING ERRCODE = 'restrict_violation';
+END;
+$$;
+CREATE TRIGGER products_no_delete BEFORE DELETE ON products
+    FOR EACH ROW EXECUTE FUNCTION catalogue_refuse_delete();
+CREATE TRIGGER master_contracts_no_delete BEFORE DELETE ON master_contracts
+    FOR EACH ROW EXECUTE FUNCTION catalogue_refuse_delete();
+CREATE TRIGGER contract_lines_no_delete BEFORE DELETE ON contract_lines
+    FOR EACH ROW EXECUTE FUNCTION catalogue_refuse_delete();
 
 CREATE TABLE purchase_order_status_history (
     id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

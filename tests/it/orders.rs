@@ -512,7 +512,9 @@ async fn committed_events_are_published_once_with_the_event_id_as_message_id() {
         );
         assert!(
             ids.insert(event["id"].as_str().unwrap().to_owned()),
-            "published once"
+            "published once: {} on {}",
+            event["type"],
+            message.subject
         );
         *seen
             .entry(event["type"].as_str().unwrap().to_owned())

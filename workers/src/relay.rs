@@ -11,8 +11,9 @@ use bluewhale::db::outbox::{self, StoredEvent};
 
 use crate::context::WorkerContext;
 
-/// Outbox rows claimed per round (each holds the events of one transaction).
-const CLAIM_LIMIT: i64 = 16;
+/// Outbox rows claimed per round. Each holds the events of one transaction (about a thousand
+/// for a full batch), and a claimed row is held parsed in memory until published.
+const CLAIM_LIMIT: i64 = 4;
 /// Publishes sent before their acks are awaited (well under the client's in-flight limit).
 const PUBLISH_WINDOW: usize = 1_000;
 /// Poll interval when no local commit woke the relay (events written by other processes).

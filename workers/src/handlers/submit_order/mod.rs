@@ -85,7 +85,7 @@ pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize,
     order_writes::insert_lines(&mut tx, &early.lines).await?;
     order_writes::insert_status_changes(&mut tx, &early.status_changes).await?;
     commands::insert_many(&mut tx, &early.commands).await?;
-    audit::insert_many(&mut tx, &early.audit).await?;
+    audit::record(&mut tx, &ctx.ns, &early.audit).await?;
     let unlocked = started.elapsed();
 
     let mut first = FirstNumbers::new();
@@ -103,15 +103,10 @@ pub async fn process(ctx: &WorkerContext, batch: &[Submission]) -> Result<usize,
     order_writes::set_master_order_references(&mut tx, &late.master_order_references).await?;
     order_writes::set_purchase_order_numbers(&mut tx, &late.purchase_order_numbers).await?;
     audit::insert_many(&mut tx, &late.audit).await?;
-    // Every event of the batch in one outbox row: domain events, then one per audit row.
+    // The numbered part's events in a second outbox row: domain events, then its audit events
+    // (the early audit rows' events went out with the early part).
     let mut events = late.events;
-    events.extend(
-        early
-            .audit
-            .iter()
-            .chain(&late.audit)
-            .map(|r| audit::audit_event(&ctx.ns, r)),
-    );
+    events.extend(late.audit.iter().map(|r| audit::audit_event(&ctx.ns, r)));
     outbox::insert(&mut tx, &events).await?;
     let written = started.elapsed();
     tx.commit().await?;
