@@ -18,8 +18,9 @@ step() { say "==> $*"; "$@" || failed+=("$*"); }
 step cargo fmt --all -- --check
 step cargo clippy --workspace --all-targets -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then
+  # nextest does not run doctests; they go first so that nextest's summary closes the run.
+  step cargo test --workspace --doc
   step cargo nextest run --workspace --no-fail-fast "$@"
-  step cargo test --workspace --doc   # nextest does not run doctests
 else
   step cargo test --workspace --no-fail-fast "$@"
 fi

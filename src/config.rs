@@ -210,7 +210,7 @@ impl Config {
                 request_timeout: env.seconds("BW_REQUEST_TIMEOUT_SECS", 10)?,
             },
             worker: WorkerConfig {
-                concurrency: env.positive("BW_WORKER_CONCURRENCY", 8)?,
+                concurrency: env.positive("BW_WORKER_CONCURRENCY", 2)?,
                 batch_size: env.positive("BW_WORKER_BATCH_SIZE", 64)?,
                 max_deliver: env.positive("BW_WORKER_MAX_DELIVER", 5)?,
                 ack_wait: env.seconds("BW_ACK_WAIT_SECS", 30)?,
