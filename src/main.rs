@@ -7,8 +7,7 @@ use anyhow::Context;
 use bluewhale::config::Config;
 use bluewhale::{bootstrap, http, shutdown, telemetry};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -17,10 +16,14 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    match run(config).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
+    match shutdown::run(run(config)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
             tracing::error!(error = format!("{error:#}"), "ingress stopped");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("ingress: cannot start the async runtime: {error}");
             ExitCode::FAILURE
         }
     }

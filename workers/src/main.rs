@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use bluewhale::config::Config;
 use bluewhale::{shutdown, telemetry};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -15,10 +14,14 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    match bluewhale_workers::run(config, shutdown::signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
+    match shutdown::run(bluewhale_workers::run(config, shutdown::signal())) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
             tracing::error!(error = format!("{error:#}"), "worker stopped");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("worker: cannot start the async runtime: {error}");
             ExitCode::FAILURE
         }
     }
