@@ -5,28 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use bluewhale::config::Config;
-use bluewhale::{bootstrap, http, shutdown, telemetry};
+use bluewhale::{bootstrap, http, process, shutdown};
 
 fn main() -> ExitCode {
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("ingress: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    telemetry::init(config.log_format);
-    match shutdown::run(run(config)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(error)) => {
-            tracing::error!(error = format!("{error:#}"), "ingress stopped");
-            ExitCode::FAILURE
-        }
-        Err(error) => {
-            eprintln!("ingress: cannot start the async runtime: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    process::main("ingress", run)
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {

@@ -22,15 +22,3 @@ pub async fn signal() {
     }
     tracing::info!("shutdown requested: draining");
 }
-
-/// Runs a binary's main future on a multi-threaded runtime, then bounds the runtime's own
-/// shutdown: by then the future has drained everything that matters, and a straggling
-/// background task (a client's reconnect loop, say) must not keep the process alive.
-pub fn run<F: std::future::Future>(main: F) -> std::io::Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let output = runtime.block_on(main);
-    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    Ok(output)
-}
