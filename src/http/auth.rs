@@ -99,14 +99,7 @@ pub async fn login(
         let _ = tokio::task::spawn_blocking(move || password::dummy_verify(&password)).await;
         state.login_throttle.record_failure(&email, Instant::now());
         let mut tx = state.db.begin().await?;
-        let record = auth_audit(
-            None,
-            AuditAction::LoginFailed,
-            None,
-            &request_id,
-            client,
-            now,
-        );
+        let record = login_audit(None, AuditAction::LoginFailed, &request_id, client, now);
         audit::record(&mut tx, &state.ns, &[record]).await?;
         tx.commit().await?;
         return Err(ApiError::InvalidCredentials);
@@ -127,10 +120,9 @@ pub async fn login(
         let lockout = chrono::Duration::from_std(state.config.auth.login_lockout)
             .unwrap_or(chrono::Duration::minutes(15));
         users::record_failed_login(&mut tx, user.id, max, now + lockout).await?;
-        let record = auth_audit(
+        let record = login_audit(
             Some(actor),
             AuditAction::LoginFailed,
-            Some(user.id),
             &request_id,
             client,
             now,
@@ -141,14 +133,7 @@ pub async fn login(
     }
     users::record_successful_login(&mut tx, user.id).await?;
     let refresh = issue_refresh_token(&mut tx, &state, user.id, Uuid::now_v7(), now).await?;
-    let record = auth_audit(
-        Some(actor),
-        AuditAction::Login,
-        Some(user.id),
-        &request_id,
-        client,
-        now,
-    );
+    let record = login_audit(Some(actor), AuditAction::Login, &request_id, client, now);
     audit::record(&mut tx, &state.ns, &[record]).await?;
     tx.commit().await?;
     token_pair(&state, actor, refresh, now).map(Json)
@@ -263,10 +248,11 @@ fn actor_of(user: &users::UserRow) -> ApiResult<Actor> {
     }
 }
 
-fn auth_audit(
+/// The audit row of a login attempt, about the user it names (none for an unknown email:
+/// the email tried is not recorded, it may be someone's mistyped personal data).
+fn login_audit(
     actor: Option<Actor>,
     action: AuditAction,
-    user_id: Option<Uuid>,
     request_id: &RequestId,
     client_address: Option<String>,
     now: DateTime<Utc>,
@@ -277,7 +263,7 @@ fn auth_audit(
         actor,
         action: action.as_str(),
         entity_type: "user",
-        entity_id: user_id,
+        entity_id: actor.map(|a| a.user_id),
         changes: json!({}),
         command_id: None,
         request_id: request_id.0.clone(),
