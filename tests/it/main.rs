@@ -5,3 +5,4 @@ mod delivery;
 mod http_errors;
 mod orders;
 mod scoping;
+mod seed;
