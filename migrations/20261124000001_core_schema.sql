@@ -271,8 +271,10 @@ CREATE TABLE commands (
 -- is claimed after fresher ones, so it never holds the others back.
 CREATE TABLE outbox (
     id           uuid PRIMARY KEY,
-    -- [{"subject": "bw.evt.…", "event": {"id", "type", "version", "occurred_at", "command_id", "data"}}]
-    events       jsonb NOT NULL CHECK (jsonb_typeof(events) = 'array'),
+    -- [{"subject": "bw.evt.…", "id": "<event id>", "event": {"id", "type", "version",
+    -- "occurred_at", "command_id", "data"}}]. `json`, not `jsonb`: it is only ever read back
+    -- whole, so the binary conversion would be paid for nothing.
+    events       json NOT NULL CHECK (json_typeof(events) = 'array'),
     event_count  integer NOT NULL CHECK (event_count > 0),
     attempts     integer NOT NULL DEFAULT 0,
     last_error   text,

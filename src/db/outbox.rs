@@ -2,19 +2,29 @@
 //! and published by the relay.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sqlx::PgConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::messaging::events::{Event, OutboxEvent};
 
-/// One event as stored in an outbox row.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredEvent {
+/// One event as written to an outbox row.
+#[derive(Debug, Serialize)]
+struct StoredEvent<'a> {
+    subject: &'a str,
+    id: Uuid,
+    event: &'a Event,
+}
+
+/// One event as read back for publication: the event stays raw JSON, published byte for byte.
+#[derive(Debug, Deserialize)]
+pub struct PendingEvent {
     /// Full subject (namespace included).
     pub subject: String,
-    /// The event.
-    pub event: Event,
+    /// Event id, the message id.
+    pub id: Uuid,
+    /// The serialised event.
+    pub event: Box<RawValue>,
 }
 
 /// Writes the events of the current transaction as one outbox row (nothing if there are none).
@@ -22,35 +32,44 @@ pub async fn insert(conn: &mut PgConnection, events: &[OutboxEvent]) -> sqlx::Re
     if events.is_empty() {
         return Ok(());
     }
-    let stored: Vec<StoredEvent> = events
+    let stored: Vec<StoredEvent<'_>> = events
         .iter()
         .map(|e| StoredEvent {
-            subject: e.subject.clone(),
-            event: e.event.clone(),
+            subject: &e.subject,
+            id: e.event.id,
+            event: &e.event,
         })
         .collect();
-    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2, $3)")
+    let json = serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2::json, $3)")
         .bind(Uuid::now_v7())
-        .bind(Json(&stored))
+        .bind(json)
         .bind(i32::try_from(stored.len()).unwrap_or(i32::MAX))
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// An outbox row claimed for publication.
+/// An outbox row claimed for publication, its events still as written.
 #[derive(Debug, sqlx::FromRow)]
-pub struct PendingBatch {
+pub struct ClaimedRow {
     /// Row id.
     pub id: Uuid,
+    /// The JSON array of its events.
+    pub events: String,
+}
+
+impl ClaimedRow {
     /// Its events, in the order they were written.
-    pub events: Json<Vec<StoredEvent>>,
+    pub fn parse(&self) -> Result<Vec<PendingEvent>, serde_json::Error> {
+        serde_json::from_str(&self.events)
+    }
 }
 
 /// Claims the least-tried, oldest rows; relays in other processes skip them.
-pub async fn claim(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<PendingBatch>> {
+pub async fn claim(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<ClaimedRow>> {
     sqlx::query_as(
-        "SELECT id, events FROM outbox ORDER BY attempts, created_at, id \
+        "SELECT id, events::text AS events FROM outbox ORDER BY attempts, created_at, id \
          LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)

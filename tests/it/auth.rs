@@ -456,7 +456,7 @@ async fn logins_are_audited_without_credentials() {
     }
     // The audit events waiting in the outbox carry no credentials either.
     let events: Vec<String> = sqlx::query_scalar(
-        "SELECT e::text FROM outbox, jsonb_array_elements(events) AS e \
+        "SELECT e::text FROM outbox, json_array_elements(events) AS e \
          WHERE e->>'subject' LIKE '%bw.evt.audit.user'",
     )
     .fetch_all(&app.db)

@@ -341,28 +341,45 @@ async fn stopping_a_worker_drains_and_no_order_is_lost_or_half_written() {
 }
 
 #[tokio::test]
-async fn an_event_that_cannot_be_published_does_not_hold_back_the_others() {
+async fn outbox_rows_that_cannot_be_published_do_not_hold_back_the_others() {
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
     // No stream captures this subject, so JetStream refuses every publication of it.
     let stuck = Uuid::new_v4();
-    let event = serde_json::json!([{"subject": "nowhere.at.all", "event": {
-        "id": Uuid::new_v4(), "type": "test.stuck", "version": 1,
+    let id = Uuid::new_v4();
+    let event = serde_json::json!([{"subject": "nowhere.at.all", "id": id, "event": {
+        "id": id, "type": "test.stuck", "version": 1,
         "occurred_at": "2026-11-24T10:00:00Z", "command_id": null, "data": {}}}]);
-    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2, 1)")
+    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2::text::json, 1)")
         .bind(stuck)
-        .bind(event)
+        .bind(event.to_string())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // Nor does a row that does not parse as events.
+    let malformed = Uuid::new_v4();
+    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, '[{\"nope\": 1}]', 1)")
+        .bind(malformed)
         .execute(&app.db)
         .await
         .unwrap();
     let id = submit(&app, &token, "behind-a-stuck-event").await;
     app.wait_until_processed(&token, &id).await;
     wait_for("the order's events published", async || {
-        app.count("outbox").await == 1
+        app.count("outbox").await == 2
+    })
+    .await;
+    wait_for("both stuck rows tried", async || {
+        let tried: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE attempts > 0")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        tried == 2
     })
     .await;
     let (left, attempts, error): (Uuid, i32, Option<String>) =
-        sqlx::query_as("SELECT id, attempts, last_error FROM outbox")
+        sqlx::query_as("SELECT id, attempts, last_error FROM outbox WHERE id = $1")
+            .bind(stuck)
             .fetch_one(&app.db)
             .await
             .unwrap();
@@ -380,14 +397,15 @@ async fn a_relay_round_larger_than_the_in_flight_ack_limit_drains() {
     let subject = app.ns.subject("bw.evt.test.bulk");
     let events: Vec<Value> = (0..6_000)
         .map(|_| {
-            serde_json::json!({"subject": subject, "event": {
-                "id": Uuid::new_v4(), "type": "test.bulk", "version": 1,
+            let id = Uuid::new_v4();
+            serde_json::json!({"subject": subject, "id": id, "event": {
+                "id": id, "type": "test.bulk", "version": 1,
                 "occurred_at": "2026-11-24T10:00:00Z", "command_id": null, "data": {}}})
         })
         .collect();
-    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2, 6000)")
+    sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2::text::json, 6000)")
         .bind(Uuid::new_v4())
-        .bind(Value::Array(events))
+        .bind(Value::Array(events).to_string())
         .execute(&app.db)
         .await
         .unwrap();

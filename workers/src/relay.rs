@@ -7,7 +7,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use bluewhale::db::outbox::{self, StoredEvent};
+use bluewhale::db::outbox::{self, PendingEvent};
 
 use crate::context::WorkerContext;
 
@@ -64,18 +64,30 @@ pub async fn relay_once(ctx: &WorkerContext) -> anyhow::Result<usize> {
     // Pipelined in windows: send a window of publishes, then await its acks. The client holds
     // an in-flight permit per unawaited ack (5 000 by default) and blocks new publishes when
     // they run out, so sending a whole round before awaiting any ack could deadlock.
-    let events: Vec<(usize, &StoredEvent)> = batches
+    // A row that does not parse fails like an unpublishable one: counted, retried last.
+    let mut failed_rows = vec![false; batches.len()];
+    let mut last_error = None;
+    let mut parsed = Vec::with_capacity(batches.len());
+    for (row, batch) in batches.iter().enumerate() {
+        match batch.parse() {
+            Ok(events) => parsed.push((row, events)),
+            Err(error) => {
+                failed_rows[row] = true;
+                last_error = Some(format!("outbox row {}: {error}", batch.id));
+            }
+        }
+    }
+    let events: Vec<(usize, &PendingEvent)> = parsed
         .iter()
-        .enumerate()
-        .flat_map(|(row, batch)| batch.events.iter().map(move |e| (row, e)))
+        .flat_map(|(row, events)| events.iter().map(move |e| (*row, e)))
         .collect();
     let mut acked = Vec::with_capacity(events.len());
     for window in events.chunks(PUBLISH_WINDOW) {
         let mut sent = Vec::with_capacity(window.len());
         for (row, stored) in window {
             let mut headers = HeaderMap::new();
-            headers.insert("Nats-Msg-Id", stored.event.id.to_string().as_str());
-            let payload = Bytes::from(serde_json::to_vec(&stored.event)?);
+            headers.insert("Nats-Msg-Id", stored.id.to_string().as_str());
+            let payload = Bytes::copy_from_slice(stored.event.get().as_bytes());
             let ack = ctx
                 .js
                 .publish_with_headers(stored.subject.clone(), headers, payload)
@@ -90,8 +102,6 @@ pub async fn relay_once(ctx: &WorkerContext) -> anyhow::Result<usize> {
             acked.push((row, result.map_err(|e| format!("{subject}: {e}"))));
         }
     }
-    let mut failed_rows = vec![false; batches.len()];
-    let mut last_error = None;
     for (row, result) in acked {
         if let Err(error) = result {
             failed_rows[row] = true;
