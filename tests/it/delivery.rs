@@ -413,3 +413,47 @@ async fn a_relay_round_larger_than_the_in_flight_ack_limit_drains() {
     assert_eq!(app.stream_messages("EVENTS").await, 6_000);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn stopping_a_worker_leaves_an_outbox_backlog_for_the_next_relay() {
+    let mut app = TestApp::options().without_worker().spawn().await;
+    // A backlog far longer than one relay round (4 rows of 500 events).
+    let subject = app.ns.subject("bw.evt.test.backlog");
+    for _ in 0..40 {
+        let events: Vec<Value> = (0..500)
+            .map(|_| {
+                let id = Uuid::new_v4();
+                serde_json::json!({"subject": subject, "id": id, "event": {
+                    "id": id, "type": "test.backlog", "version": 1,
+                    "occurred_at": "2026-11-24T10:00:00Z", "command_id": null, "data": {}}})
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO outbox (id, events, event_count) VALUES ($1, $2::text::json, 500)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(Value::Array(events).to_string())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    app.start_worker().await;
+    wait_for("the relay started", async || app.count("outbox").await < 40).await;
+    app.stop_worker().await.expect("worker stops cleanly");
+    // The relay finished its round and stopped: the rest waits for the next relay, intact.
+    let left = app.count("outbox").await;
+    assert!(
+        left > 0,
+        "the relay drained the whole backlog before stopping"
+    );
+    let published = app.stream_messages("EVENTS").await;
+    assert_eq!(
+        published,
+        u64::try_from(40 - left).unwrap() * 500,
+        "whole rows only"
+    );
+    app.start_worker().await;
+    app.wait_until_outbox_empty().await;
+    assert_eq!(app.stream_messages("EVENTS").await, 20_000);
+    app.cleanup().await;
+}

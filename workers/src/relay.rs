@@ -19,12 +19,14 @@ const PUBLISH_WINDOW: usize = 1_000;
 /// Poll interval when no local commit woke the relay (events written by other processes).
 const IDLE_POLL: Duration = Duration::from_millis(100);
 
-/// Relays until `stop` turns true, then publishes what is left and returns.
+/// Relays until `stop` turns true, then finishes its round and returns. What is left stays in
+/// the outbox for the next relay: a shutdown must not wait for a whole backlog.
 pub async fn run(ctx: WorkerContext, mut stop: watch::Receiver<bool>) {
     let mut failures = 0u32;
     loop {
         match relay_once(&ctx).await {
-            Ok(n) if n as i64 == CLAIM_LIMIT => {
+            // A full round means more is waiting: go on at once, unless stopping.
+            Ok(n) if n as i64 == CLAIM_LIMIT && !*stop.borrow() => {
                 failures = 0;
                 continue;
             }
