@@ -10,12 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 async fn submit(app: &TestApp, token: &str, key: &str) -> String {
-    let response = app.submit_order(token, key, &three_supplier_order()).await;
-    assert_eq!(response.status(), 202);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.accept_order(token, key, &three_supplier_order()).await
 }
 
 /// Makes inserts into master_orders fail with `sqlstate` — every insert, or only the order
@@ -201,12 +196,7 @@ async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
             .await
             .unwrap();
     assert_eq!(audit, 0);
-    let pending: Value = app
-        .get(&format!("/api/v1/orders/{id}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let pending = app.get_order(&token, &id).await;
     assert_eq!(pending["status"], "PENDING");
 
     heal(&app).await;
@@ -239,12 +229,7 @@ async fn a_command_failing_on_every_delivery_is_dead_lettered_and_still_reads_pe
     })
     .await;
     // Not lost: the station still sees it pending (awaiting an operator), never 404.
-    let order: Value = app
-        .get(&format!("/api/v1/orders/{id}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = app.get_order(&token, &id).await;
     assert_eq!(order["status"], "PENDING");
     assert_eq!(app.count("master_orders").await, 0);
     app.cleanup().await;

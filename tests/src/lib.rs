@@ -363,12 +363,25 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Submits an order that must be accepted (202) and returns its id.
+    pub async fn accept_order(&self, token: &str, key: &str, body: &Value) -> String {
+        let response = self.submit_order(token, key, body).await;
+        assert_eq!(response.status(), 202, "order {key} accepted");
+        let accepted: Value = response.json().await.expect("202 body");
+        accepted["id"].as_str().expect("id").to_owned()
+    }
+
+    /// GETs an order that must be visible (200).
+    pub async fn get_order(&self, token: &str, id: &str) -> Value {
+        let response = self.get(&format!("/api/v1/orders/{id}"), token).await;
+        assert_eq!(response.status(), 200, "GET order {id}");
+        response.json().await.expect("order body")
+    }
+
     /// Polls an order until it is no longer PENDING (or panics after 20 s).
     pub async fn wait_until_processed(&self, token: &str, id: &str) -> Value {
         for _ in 0..400 {
-            let response = self.get(&format!("/api/v1/orders/{id}"), token).await;
-            assert_eq!(response.status(), 200, "GET order {id}");
-            let body: Value = response.json().await.expect("order body");
+            let body = self.get_order(token, id).await;
             if body["status"] != "PENDING" {
                 return body;
             }
