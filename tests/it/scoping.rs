@@ -57,6 +57,14 @@ fn po_of<'a>(order: &'a Value, supplier_code: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no purchase order for {supplier_code}"))
 }
 
+/// `(total, items on this page)` of a list answer.
+fn size(page: &Value) -> (Option<u64>, usize) {
+    (
+        page["total"].as_u64(),
+        page["items"].as_array().expect("items").len(),
+    )
+}
+
 fn id(value: &Value) -> String {
     value["id"].as_str().expect("id").to_owned()
 }
@@ -265,13 +273,7 @@ async fn master_orders_are_visible_to_their_own_station_and_to_staff_only() {
     )
     .await;
     let body = list(&app, &supplier, "/api/v1/orders").await;
-    assert_eq!(
-        (
-            body["total"].as_u64(),
-            body["items"].as_array().unwrap().len()
-        ),
-        (Some(0), 0)
-    );
+    assert_eq!(size(&body), (Some(0), 0));
     assert_eq!(
         list(
             &app,
@@ -561,13 +563,7 @@ async fn purchase_orders_are_visible_to_their_station_their_supplier_and_staff()
     );
     // Pagination over the six.
     let page = list(&app, &manager, "/api/v1/purchase-orders?per_page=4&page=2").await;
-    assert_eq!(
-        (
-            page["total"].as_u64(),
-            page["items"].as_array().unwrap().len()
-        ),
-        (Some(6), 2)
-    );
+    assert_eq!(size(&page), (Some(6), 2));
     app.cleanup().await;
 }
 
@@ -632,13 +628,7 @@ async fn a_supplier_without_purchase_orders_sees_no_station() {
     let app = TestApp::options().without_worker().spawn().await;
     let supplier = app.login(world::SUPPLIER_EMAIL).await;
     let body = list(&app, &supplier, "/api/v1/stations").await;
-    assert_eq!(
-        (
-            body["total"].as_u64(),
-            body["items"].as_array().unwrap().len()
-        ),
-        (Some(0), 0)
-    );
+    assert_eq!(size(&body), (Some(0), 0));
     app.cleanup().await;
 }
 
@@ -809,13 +799,7 @@ async fn contracts_are_scoped_to_their_supplier_and_readable_by_stations() {
     }
     // Pagination of contracts.
     let page = list(&app, &station, "/api/v1/contracts?per_page=3&page=3").await;
-    assert_eq!(
-        (
-            page["total"].as_u64(),
-            page["items"].as_array().unwrap().len()
-        ),
-        (Some(7), 1)
-    );
+    assert_eq!(size(&page), (Some(7), 1));
     app.cleanup().await;
 }
 
