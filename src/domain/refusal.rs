@@ -1,0 +1,171 @@
+//! A business refusal of a command: a typed outcome with a stable code, recorded with the
+//! command (REJECTED) and rendered by the ingress as problem+json. Never a retry.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::rejection::Rejection;
+
+/// Stable machine code of a refusal; the ingress maps each to one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RefusalCode {
+    /// Pricing refused the order (422).
+    OrderRejected,
+    /// The aggregate is not in a status the command starts from (409).
+    InvalidTransition,
+    /// The command was issued against another version of the aggregate (412).
+    PreconditionFailed,
+    /// The aggregate does not exist or is not visible to the issuer (404).
+    NotFound,
+    /// The issuer's role may never do this (403).
+    Forbidden,
+    /// A field is invalid given the aggregate's state (422).
+    ValidationFailed,
+}
+
+impl RefusalCode {
+    /// The wire form, identical to the serde representation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::OrderRejected => "ORDER_REJECTED",
+            RefusalCode::InvalidTransition => "INVALID_TRANSITION",
+            RefusalCode::PreconditionFailed => "PRECONDITION_FAILED",
+            RefusalCode::NotFound => "NOT_FOUND",
+            RefusalCode::Forbidden => "FORBIDDEN",
+            RefusalCode::ValidationFailed => "VALIDATION_FAILED",
+        }
+    }
+}
+
+impl fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One failing field of a refused command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldIssue {
+    /// JSON path in the request (`lines[2].received_quantity`).
+    pub field: String,
+    /// Machine code, e.g. `OUT_OF_RANGE`.
+    pub code: String,
+    /// Human explanation.
+    pub message: String,
+}
+
+impl FieldIssue {
+    /// A field issue.
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a command was refused: `{code, detail, errors}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct Refusal {
+    /// Stable code.
+    pub code: RefusalCode,
+    /// Explanation of this occurrence.
+    pub detail: String,
+    /// Failing fields, if any.
+    #[serde(default)]
+    pub errors: Vec<FieldIssue>,
+}
+
+impl Refusal {
+    /// A refusal without field errors.
+    pub fn new(code: RefusalCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A validation refusal listing the failing fields.
+    pub fn invalid(errors: Vec<FieldIssue>) -> Self {
+        Self {
+            code: RefusalCode::ValidationFailed,
+            detail: "The request is invalid; see errors for each failing field.".to_owned(),
+            errors,
+        }
+    }
+}
+
+impl From<&Rejection> for Refusal {
+    /// An order rejection: one field error per failing line (`station_id` for order-level ones).
+    fn from(rejection: &Rejection) -> Self {
+        Self {
+            code: RefusalCode::OrderRejected,
+            detail: "The order was processed and rejected; see errors for each failing line."
+                .to_owned(),
+            errors: rejection
+                .lines
+                .iter()
+                .map(|line| FieldIssue {
+                    field: line
+                        .index
+                        .map_or_else(|| "station_id".to_owned(), |i| format!("lines[{i}]")),
+                    code: line.code.as_str().to_owned(),
+                    message: line.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rejection::{LineRejection, RejectionCode};
+
+    #[test]
+    fn rejection_becomes_field_errors() {
+        let rejection = Rejection::from_lines(vec![
+            LineRejection::line(1, RejectionCode::NoActiveContract, "no contract"),
+            LineRejection::order_level(RejectionCode::InactiveStation, "inactive"),
+        ])
+        .unwrap();
+        let refusal = Refusal::from(&rejection);
+        assert_eq!(refusal.code, RefusalCode::OrderRejected);
+        let fields: Vec<_> = refusal
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("station_id", "INACTIVE_STATION"),
+                ("lines[1]", "NO_ACTIVE_CONTRACT")
+            ]
+        );
+    }
+
+    #[test]
+    fn wire_form() {
+        let refusal = Refusal::new(RefusalCode::InvalidTransition, "x");
+        assert_eq!(
+            serde_json::to_value(&refusal).unwrap(),
+            serde_json::json!({"code": "INVALID_TRANSITION", "detail": "x", "errors": []})
+        );
+        for code in [
+            RefusalCode::OrderRejected,
+            RefusalCode::InvalidTransition,
+            RefusalCode::PreconditionFailed,
+            RefusalCode::NotFound,
+            RefusalCode::Forbidden,
+            RefusalCode::ValidationFailed,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+}
