@@ -1,39 +1,10 @@
 //! Audit rows, written in the same transaction as the change they describe (DESIGN.md §5.5).
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::Value;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
-use crate::messaging::envelope::Actor;
-
-/// One audit row about to be written.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRecord {
-    /// Row id, also the id of the audit event published for it.
-    pub id: Uuid,
-    /// When the change happened.
-    pub occurred_at: DateTime<Utc>,
-    /// Who made it; `None` for the system (migrations, seed).
-    pub actor: Option<Actor>,
-    /// CREATE, UPDATE, TRANSITION, … (`domain::audit::AuditAction`).
-    pub action: &'static str,
-    /// `master_order`, `purchase_order`, …
-    pub entity_type: &'static str,
-    /// The changed row.
-    pub entity_id: Option<Uuid>,
-    /// `{field: {old, new}}`, only fields that changed.
-    pub changes: Value,
-    /// Command that caused the change.
-    pub command_id: Option<Uuid>,
-    /// Request that carried the command.
-    pub request_id: Option<String>,
-    /// Free-text reason, where the action takes one.
-    pub reason: Option<String>,
-    /// Client address, for authentication events.
-    pub client_address: Option<String>,
-}
+use crate::messaging::Namespace;
+pub use crate::messaging::events::AuditRecord;
+use crate::messaging::events::OutboxEvent;
 
 /// Inserts many audit rows in one statement (one round trip whatever their number).
 pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sqlx::Result<()> {
@@ -61,8 +32,8 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
         roles.push(r.actor.as_ref().map(|a| a.role.as_str().to_owned()));
         org_types.push(r.actor.as_ref().map(|a| a.org_type.as_str().to_owned()));
         org_ids.push(r.actor.as_ref().and_then(|a| a.org_id));
-        actions.push(r.action);
-        entity_types.push(r.entity_type);
+        actions.push(r.action.as_str());
+        entity_types.push(r.entity_type.as_str());
         entity_ids.push(r.entity_id);
         changes.push(r.changes.clone());
         command_ids.push(r.command_id);
@@ -99,31 +70,22 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
 
 /// Writes audit rows and, in the same transaction, the outbox row of the events that publish
 /// them (`bw.evt.audit.<entity_type>`, event id = audit id). For transactions that publish
-/// nothing else; others add [`audit_event`]s to their own outbox row.
+/// nothing else (logins); the command runner adds [`audit_event`]s to its own outbox row.
 pub async fn record(
     conn: &mut PgConnection,
-    ns: &crate::messaging::Namespace,
+    ns: &Namespace,
     records: &[AuditRecord],
 ) -> sqlx::Result<()> {
     insert_many(&mut *conn, records).await?;
-    let events: Vec<_> = records.iter().map(|r| audit_event(ns, r)).collect();
+    let events = records
+        .iter()
+        .map(|r| audit_event(ns, r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     super::outbox::insert(conn, &events).await
 }
 
 /// The event announcing an audit row.
-pub fn audit_event(
-    ns: &crate::messaging::Namespace,
-    record: &AuditRecord,
-) -> crate::messaging::events::OutboxEvent {
-    crate::messaging::events::OutboxEvent {
-        subject: ns.subject(&format!("bw.evt.audit.{}", record.entity_type)),
-        event: crate::messaging::events::Event {
-            id: record.id,
-            kind: "audit.recorded".to_owned(),
-            version: 1,
-            occurred_at: record.occurred_at,
-            command_id: record.command_id,
-            data: serde_json::to_value(record).unwrap_or(Value::Null),
-        },
-    }
+pub fn audit_event(ns: &Namespace, record: &AuditRecord) -> Result<OutboxEvent, serde_json::Error> {
+    OutboxEvent::new(ns, record.id, record.occurred_at, record.command_id, record)
 }

@@ -49,3 +49,30 @@ pub async fn payload_for_command(pool: &PgPool, command_id: Uuid) -> sqlx::Resul
     .fetch_optional(pool)
     .await
 }
+
+/// The latest dead letter of a command, as an operator needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredDeadLetter {
+    /// Original subject.
+    pub subject: String,
+    /// Original payload.
+    pub payload: Vec<u8>,
+    /// Machine reason.
+    pub reason: String,
+    /// Detail.
+    pub error: String,
+}
+
+/// The latest dead letter of a command, if any.
+pub async fn find_for_command(
+    pool: &PgPool,
+    command_id: Uuid,
+) -> sqlx::Result<Option<StoredDeadLetter>> {
+    sqlx::query_as(
+        "SELECT subject, payload, reason, error FROM dead_letters WHERE command_id = $1 \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(command_id)
+    .fetch_optional(pool)
+    .await
+}

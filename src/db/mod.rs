@@ -11,6 +11,8 @@ pub mod orders;
 pub mod outbox;
 pub mod page;
 pub mod pricing_inputs;
+pub mod purchase_order_history;
+pub mod purchase_order_lifecycle;
 pub mod purchase_orders;
 pub mod refresh_tokens;
 pub mod users;

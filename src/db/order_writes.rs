@@ -118,10 +118,20 @@ pub struct NewStatusChange {
     pub to_status: String,
     /// Who.
     pub actor_user_id: Option<Uuid>,
+    /// Their role then.
+    pub actor_role: Option<String>,
+    /// Their organisation kind then.
+    pub actor_org_type: Option<String>,
+    /// Their organisation.
+    pub actor_org_id: Option<Uuid>,
     /// Command.
     pub command_id: Option<Uuid>,
     /// Why.
     pub reason: Option<String>,
+    /// The step's own data (delivery date, carrier, received lines…).
+    pub details: Option<Value>,
+    /// When.
+    pub changed_at: DateTime<Utc>,
 }
 
 /// Inserts master orders.
@@ -209,9 +219,12 @@ pub async fn insert_status_changes(
     }
     sqlx::query(
         "INSERT INTO purchase_order_status_history (purchase_order_id, from_status, to_status, \
-           actor_user_id, command_id, reason) \
+           actor_user_id, actor_role, actor_org_type, actor_org_id, command_id, reason, details, \
+           changed_at) \
          SELECT * FROM jsonb_to_recordset($1) AS x(purchase_order_id uuid, from_status text, \
-           to_status text, actor_user_id uuid, command_id uuid, reason text)",
+           to_status text, actor_user_id uuid, actor_role text, actor_org_type text, \
+           actor_org_id uuid, command_id uuid, reason text, details jsonb, \
+           changed_at timestamptz)",
     )
     .bind(Json(rows))
     .execute(conn)

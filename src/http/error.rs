@@ -5,6 +5,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::refusal::{FieldIssue, Refusal, RefusalCode};
+
 /// One failing field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -23,6 +25,16 @@ impl FieldError {
             field: field.into(),
             code: code.to_owned(),
             message: message.into(),
+        }
+    }
+}
+
+impl From<FieldIssue> for FieldError {
+    fn from(issue: FieldIssue) -> Self {
+        Self {
+            field: issue.field,
+            code: issue.code,
+            message: issue.message,
         }
     }
 }
@@ -85,9 +97,13 @@ pub enum ApiError {
         /// Seconds until the next attempt may succeed.
         retry_after_secs: u64,
     },
-    /// The worker rejected the order (422, with `Prefer: wait`).
-    #[error("order rejected")]
-    OrderRejected(Vec<FieldError>),
+    /// The business rules refused the command: by the ingress against the read model, or by
+    /// the worker (with `Prefer: wait`). 404, 403, 409, 412 or 422 by its code.
+    #[error("refused: {0}")]
+    Refused(Refusal),
+    /// `If-Match` names another version than the resource's (412).
+    #[error("precondition failed")]
+    PreconditionFailed(String),
     /// A dependency (PostgreSQL, NATS) is unavailable (503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -166,11 +182,15 @@ impl ApiError {
                 "Too many requests",
                 format!("Too many attempts; retry in {retry_after_secs} seconds."),
             ),
-            OrderRejected(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "ORDER_REJECTED",
-                "Order rejected",
-                "The order was processed and rejected; see errors for each failing line.".into(),
+            Refused(refusal) => {
+                let (status, title) = refusal_status(refusal.code);
+                (status, refusal.code.as_str(), title, refusal.detail.clone())
+            }
+            PreconditionFailed(detail) => (
+                StatusCode::PRECONDITION_FAILED,
+                "PRECONDITION_FAILED",
+                "Precondition failed",
+                detail.clone(),
             ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -188,6 +208,19 @@ impl ApiError {
     }
 }
 
+/// The HTTP status and title of a refusal code (DESIGN.md §6: 404 other organisation, 403
+/// role, 409 state, 412 stale version, 422 field).
+pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
+    match code {
+        RefusalCode::OrderRejected => (StatusCode::UNPROCESSABLE_ENTITY, "Order rejected"),
+        RefusalCode::InvalidTransition => (StatusCode::CONFLICT, "Invalid transition"),
+        RefusalCode::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "Precondition failed"),
+        RefusalCode::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+        RefusalCode::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
+        RefusalCode::ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title, detail) = self.parts();
@@ -202,7 +235,8 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let errors = match self {
-            ApiError::Validation(errors) | ApiError::OrderRejected(errors) => errors,
+            ApiError::Validation(errors) => errors,
+            ApiError::Refused(refusal) => refusal.errors.into_iter().map(Into::into).collect(),
             _ => Vec::new(),
         };
         let problem = Problem {

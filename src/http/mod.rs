@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod command_path;
+pub mod commands;
 pub mod contracts;
 pub mod error;
 pub mod extract;
@@ -12,8 +14,10 @@ pub mod openapi;
 pub mod order_request;
 pub mod orders;
 pub mod pagination;
+pub mod purchase_order_transitions;
 pub mod purchase_orders;
 pub mod state;
+pub mod write_request;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -68,7 +72,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.http.request_timeout;
     let body_limit = state.config.http.body_limit_bytes;
-    let submit_timeout = timeout + Duration::from_secs(orders::MAX_WAIT_SECS);
+    let submit_timeout = timeout + Duration::from_secs(write_request::MAX_WAIT_SECS);
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
@@ -83,6 +87,39 @@ pub fn router(state: AppState) -> Router {
         .route("/orders/{id}", get(orders::get))
         .route("/purchase-orders", get(purchase_orders::list))
         .route("/purchase-orders/{id}", get(purchase_orders::get))
+        .route(
+            "/purchase-orders/{id}/history",
+            get(purchase_orders::history),
+        )
+        .route(
+            "/purchase-orders/{id}/confirm",
+            post(purchase_order_transitions::confirm),
+        )
+        .route(
+            "/purchase-orders/{id}/ship",
+            post(purchase_order_transitions::ship),
+        )
+        .route(
+            "/purchase-orders/{id}/receive",
+            post(purchase_order_transitions::receive),
+        )
+        .route(
+            "/purchase-orders/{id}/close",
+            post(purchase_order_transitions::close),
+        )
+        .route(
+            "/purchase-orders/{id}/cancel",
+            post(purchase_order_transitions::cancel),
+        )
+        .route(
+            "/purchase-orders/{id}/invoice",
+            post(purchase_order_transitions::invoice),
+        )
+        .route(
+            "/purchase-orders/{id}/archive",
+            post(purchase_order_transitions::archive),
+        )
+        .route("/commands/{id}", get(commands::get))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
     Router::new()
@@ -126,16 +163,15 @@ struct Timeouts {
     submit_timeout: Duration,
 }
 
-/// Bounds every request; order submissions may wait for their outcome (`Prefer: wait`), so
-/// they get that on top.
+/// Bounds every request; writes may wait for their outcome (`Prefer: wait`), so they get
+/// that on top.
 async fn request_timeout(
     axum::extract::State(limits): axum::extract::State<Timeouts>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let is_submission =
-        request.method() == axum::http::Method::POST && request.uri().path() == "/api/v1/orders";
-    let limit = if is_submission {
+    let is_write = !request.method().is_safe();
+    let limit = if is_write {
         limits.submit_timeout
     } else {
         limits.timeout

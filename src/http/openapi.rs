@@ -3,7 +3,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, catalogue, contracts, health, me, orders, purchase_orders};
+use super::{
+    auth, catalogue, commands, contracts, health, me, orders, purchase_order_transitions,
+    purchase_orders,
+};
 
 /// The API description, generated from the handlers.
 #[derive(OpenApi)]
@@ -16,10 +19,16 @@ use super::{auth, catalogue, contracts, health, me, orders, purchase_orders};
         catalogue::list_stations, catalogue::list_suppliers, catalogue::list_products,
         contracts::list, contracts::get,
         orders::submit, orders::get, orders::list,
-        purchase_orders::list, purchase_orders::get,
+        purchase_orders::list, purchase_orders::get, purchase_orders::history,
+        purchase_order_transitions::confirm, purchase_order_transitions::ship,
+        purchase_order_transitions::receive, purchase_order_transitions::close,
+        purchase_order_transitions::cancel, purchase_order_transitions::invoice,
+        purchase_order_transitions::archive,
+        commands::get,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"), (name = "health"))
+    tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"),
+        (name = "purchase orders"), (name = "commands"), (name = "health"))
 )]
 pub struct ApiDoc;
 

@@ -4,12 +4,13 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::FieldError;
 use crate::domain::order::OrderLine;
+use crate::messaging::command::CommandSpec;
+use crate::messaging::commands::SubmitOrder;
 
 /// Most lines an order may have.
 pub const MAX_LINES: usize = 200;
@@ -17,8 +18,6 @@ pub const MAX_LINES: usize = 200;
 pub const MAX_QUANTITY: i64 = 1_000_000;
 /// Longest notes, in characters.
 pub const MAX_NOTES_CHARS: usize = 2_000;
-/// Longest idempotency key.
-pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 /// One requested line.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -62,13 +61,7 @@ pub struct ValidOrder {
 impl ValidOrder {
     /// Hex SHA-256 of the canonical form: tells a replay from a reused idempotency key.
     pub fn request_hash(&self) -> String {
-        // Serialising a struct is deterministic (field order is fixed), so equal requests
-        // hash equally whatever the client's key order or spacing.
-        let canonical = serde_json::to_vec(self).unwrap_or_default();
-        Sha256::digest(&canonical)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        super::command_path::request_hash(SubmitOrder::TYPE, self)
     }
 }
 
@@ -146,41 +139,6 @@ impl SubmitOrderRequest {
             lines,
         })
     }
-}
-
-/// Validates an `Idempotency-Key` header value: 1–255 visible ASCII characters.
-pub fn parse_idempotency_key(value: Option<&str>) -> Result<String, FieldError> {
-    let field = "Idempotency-Key";
-    let Some(key) = value else {
-        return Err(FieldError::new(
-            field,
-            "REQUIRED",
-            "the Idempotency-Key header is required",
-        ));
-    };
-    if key.is_empty()
-        || key.len() > MAX_IDEMPOTENCY_KEY_LEN
-        || !key.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return Err(FieldError::new(
-            field,
-            "INVALID",
-            format!(
-                "the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
-            ),
-        ));
-    }
-    Ok(key.to_owned())
-}
-
-/// The order id of a (user, idempotency key): deterministic, so a replay finds the same order
-/// without the ingress storing anything.
-pub fn order_id_for(user_id: Uuid, idempotency_key: &str) -> Uuid {
-    const NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_0c5e_8a4d_4f3e_9b2a_5d7c_1e0f_4a21);
-    Uuid::new_v5(
-        &NAMESPACE,
-        format!("{user_id}:{idempotency_key}").as_bytes(),
-    )
 }
 
 #[cfg(test)]
@@ -263,21 +221,5 @@ mod tests {
         let b = request(vec![line(1, 1, 4)]).validate(TODAY).unwrap();
         assert_ne!(a.request_hash(), b.request_hash());
         assert_eq!(a.request_hash().len(), 64);
-    }
-
-    #[test]
-    fn idempotency_keys() {
-        assert_eq!(parse_idempotency_key(Some("abc-123")).unwrap(), "abc-123");
-        for bad in [None, Some(""), Some("has space"), Some("é")] {
-            assert!(parse_idempotency_key(bad).is_err(), "{bad:?}");
-        }
-        assert!(parse_idempotency_key(Some(&"k".repeat(255))).is_ok());
-        assert!(parse_idempotency_key(Some(&"k".repeat(256))).is_err());
-        let user = Uuid::from_u128(1);
-        assert_eq!(order_id_for(user, "k"), order_id_for(user, "k"));
-        assert_ne!(
-            order_id_for(user, "k"),
-            order_id_for(Uuid::from_u128(2), "k")
-        );
     }
 }

@@ -1,5 +1,6 @@
 //! NATS JetStream: subjects, envelopes, stream and consumer set-up, publishing with acks.
 
+pub mod command;
 pub mod commands;
 pub mod envelope;
 pub mod events;

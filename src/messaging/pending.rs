@@ -1,31 +1,53 @@
 //! Reading a command that is still waiting in the COMMANDS stream (a work queue: a message is
-//! there until a worker acknowledged it), by a direct get on its per-aggregate subject.
+//! there until a worker acknowledged it), by a direct get on its subject.
 
 use async_nats::jetstream::{self, stream::DirectGetErrorKind};
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::Namespace;
-use super::commands::SubmitOrder;
 use super::envelope::Envelope;
 
-/// The pending submission of an order, if the stream still holds it.
-pub async fn pending_submission(
+/// Why the stream could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PendingError {
+    /// JetStream did not answer.
+    #[error("JetStream: {0}")]
+    Stream(String),
+    /// The stored message is not a `T` envelope.
+    #[error("undecodable pending command: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+/// A command waiting in the stream.
+#[derive(Debug, Clone)]
+pub struct Pending<T> {
+    /// Its subject (type, aggregate and command id).
+    pub subject: String,
+    /// The command.
+    pub envelope: Envelope<T>,
+}
+
+/// The pending command `command_id`, if the stream still holds it, whatever its type
+/// (`T = serde_json::Value`) or as one type.
+pub async fn pending_command<T: DeserializeOwned>(
     js: &jetstream::Context,
     ns: &Namespace,
-    order_id: Uuid,
-) -> Result<Option<Envelope<SubmitOrder>>, String> {
+    command_id: Uuid,
+) -> Result<Option<Pending<T>>, PendingError> {
     let stream = js
         .get_stream_no_info(ns.commands_stream())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| PendingError::Stream(e.to_string()))?;
     match stream
-        .direct_get_last_for_subject(ns.order_submit(order_id))
+        .direct_get_last_for_subject(ns.pending_command_filter(command_id))
         .await
     {
-        Ok(message) => serde_json::from_slice(&message.payload)
-            .map(Some)
-            .map_err(|e| format!("undecodable pending command: {e}")),
+        Ok(message) => Ok(Some(Pending {
+            envelope: serde_json::from_slice(&message.payload)?,
+            subject: message.subject.to_string(),
+        })),
         Err(e) if e.kind() == DirectGetErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(PendingError::Stream(e.to_string())),
     }
 }

@@ -3,9 +3,10 @@
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, context::PublishErrorKind};
 use bytes::Bytes;
-use serde::Serialize;
 use uuid::Uuid;
 
+use super::Namespace;
+use super::command::CommandSpec;
 use super::envelope::Envelope;
 
 /// Header carrying the request id along with a command, for log correlation.
@@ -54,12 +55,13 @@ pub async fn publish_acked(
     })
 }
 
-/// Publishes a command envelope (message id = command id) and waits for the ack.
-pub async fn publish_command<T: Serialize>(
+/// Publishes a command envelope on its subject (message id = command id) and waits for the ack.
+pub async fn publish_command<T: CommandSpec>(
     js: &jetstream::Context,
-    subject: String,
+    ns: &Namespace,
     envelope: &Envelope<T>,
 ) -> Result<Published, PublishError> {
+    let subject = ns.command_subject(T::TYPE, envelope.data.aggregate_id(), envelope.id);
     let payload = Bytes::from(serde_json::to_vec(envelope)?);
     let headers = envelope.request_id.as_deref().map(|request_id| {
         let mut headers = HeaderMap::new();

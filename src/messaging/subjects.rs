@@ -9,9 +9,6 @@ pub struct Namespace {
     prefix: String,
 }
 
-/// Command type of an order submission.
-pub const ORDER_SUBMIT: &str = "order.submit";
-
 impl Namespace {
     /// A namespace; empty means none. Only letters, digits, `-` and `_` are allowed
     /// because the value becomes part of stream names.
@@ -73,10 +70,25 @@ impl Namespace {
         self.stream("DLQ")
     }
 
-    /// Subject of the submission command of one order: one subject per aggregate lets the
-    /// ingress find a pending command with a direct get.
-    pub fn order_submit(&self, order_id: Uuid) -> String {
-        self.subject(&format!("bw.cmd.{ORDER_SUBMIT}.{order_id}"))
+    /// Subject of a command: `bw.cmd.<type>.<aggregate id>.<command id>`. The aggregate lets
+    /// subscribers and consumers filter; the command id lets the ingress find a pending
+    /// command with a direct get on [`Namespace::pending_command_filter`].
+    pub fn command_subject(&self, kind: &str, aggregate_id: Uuid, command_id: Uuid) -> String {
+        self.subject(&format!("bw.cmd.{kind}.{aggregate_id}.{command_id}"))
+    }
+
+    /// Filter matching the subject of command `command_id`, whatever its type and aggregate
+    /// (every type is two tokens).
+    pub fn pending_command_filter(&self, command_id: Uuid) -> String {
+        self.subject(&format!("bw.cmd.*.*.*.{command_id}"))
+    }
+
+    /// The aggregate id and command id of a command subject.
+    pub fn command_ids(&self, subject: &str) -> Option<(Uuid, Uuid)> {
+        let mut tokens = self.strip(subject).rsplit('.');
+        let command_id = tokens.next()?.parse().ok()?;
+        let aggregate_id = tokens.next()?.parse().ok()?;
+        Some((aggregate_id, command_id))
     }
 
     /// Dead-letter subject for a command subject (`bw.cmd.x.y` → `bw.dlq.x.y`).
@@ -99,15 +111,26 @@ mod tests {
     #[test]
     fn names_with_and_without_namespace() {
         let id = Uuid::from_u128(7);
+        let cmd = Uuid::from_u128(8);
         let bare = Namespace::default();
-        assert_eq!(bare.order_submit(id), format!("bw.cmd.order.submit.{id}"));
+        assert_eq!(
+            bare.command_subject("order.submit", id, cmd),
+            format!("bw.cmd.order.submit.{id}.{cmd}")
+        );
         assert_eq!(bare.commands_stream(), "COMMANDS");
         let ns = Namespace::new("t42").unwrap();
-        assert_eq!(ns.order_submit(id), format!("t42.bw.cmd.order.submit.{id}"));
+        let subject = ns.command_subject("order.submit", id, cmd);
+        assert_eq!(subject, format!("t42.bw.cmd.order.submit.{id}.{cmd}"));
+        assert_eq!(
+            ns.pending_command_filter(cmd),
+            format!("t42.bw.cmd.*.*.*.{cmd}")
+        );
+        assert_eq!(ns.command_ids(&subject), Some((id, cmd)));
+        assert_eq!(ns.command_ids("t42.bw.cmd.x"), None);
         assert_eq!(ns.commands_stream(), "t42_COMMANDS");
         assert_eq!(
-            ns.dead_letter_for(&ns.order_submit(id)),
-            format!("t42.bw.dlq.order.submit.{id}")
+            ns.dead_letter_for(&subject),
+            format!("t42.bw.dlq.order.submit.{id}.{cmd}")
         );
         assert_eq!(
             ns.event("order.priced", id),

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::config::Secret;
 use crate::db::audit::{self, AuditRecord};
+use crate::domain::audit::AuditAction;
 use crate::security::password;
 
 pub use world::DEMO_EMAIL_DOMAIN;
@@ -175,8 +176,8 @@ impl Audit {
                     id: Uuid::now_v7(),
                     occurred_at: self.occurred_at,
                     actor: None,
-                    action: "CREATE",
-                    entity_type,
+                    action: AuditAction::Create,
+                    entity_type: entity_type.to_owned(),
                     entity_id: Some(id),
                     changes,
                     command_id: None,

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use bluewhale::messaging::pending::pending_submission;
+use bluewhale::messaging::commands::SubmitOrder;
+use bluewhale::messaging::pending::pending_command;
 use bluewhale_tests::{TestApp, three_supplier_order, world};
 use serde_json::Value;
 use uuid::Uuid;
@@ -62,7 +63,7 @@ async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
     // Put a second copy in the stream under another message id, as a redelivery after a
     // crash or a de-duplication window miss would.
     let order_id: Uuid = id.parse().unwrap();
-    let envelope = pending_submission(&app.js, &app.ns, order_id)
+    let pending = pending_command::<SubmitOrder>(&app.js, &app.ns, order_id)
         .await
         .unwrap()
         .unwrap();
@@ -70,9 +71,9 @@ async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
     headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
     app.js
         .publish_with_headers(
-            app.ns.order_submit(order_id),
+            pending.subject,
             headers,
-            serde_json::to_vec(&envelope).unwrap().into(),
+            serde_json::to_vec(&pending.envelope).unwrap().into(),
         )
         .await
         .unwrap()
@@ -103,7 +104,9 @@ async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
 async fn poison_messages_are_dead_lettered_while_later_orders_still_flow() {
     let app = TestApp::spawn().await;
     let token = app.login(world::STATION_EMAIL).await;
-    let garbage_subject = app.ns.order_submit(Uuid::new_v4());
+    let garbage_subject = app
+        .ns
+        .command_subject("order.submit", Uuid::new_v4(), Uuid::new_v4());
     app.js
         .publish(garbage_subject.clone(), "{not json".into())
         .await

@@ -3,6 +3,7 @@
 mod auth;
 mod delivery;
 mod http_errors;
+mod lifecycle;
 mod orders;
 mod scoping;
 mod seed;

@@ -390,6 +390,52 @@ impl TestApp {
         panic!("order {id} still pending after 20 s");
     }
 
+    /// POSTs a write (`Idempotency-Key` and any extra headers such as `Prefer` or `If-Match`).
+    pub async fn write(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Polls `/commands/{id}` until the command is no longer PENDING (or panics after 20 s).
+    pub async fn wait_for_command(&self, token: &str, id: &str) -> Value {
+        for _ in 0..400 {
+            let response = self.get(&format!("/api/v1/commands/{id}"), token).await;
+            assert_eq!(response.status(), 200, "GET command {id}");
+            let body: Value = response.json().await.expect("command body");
+            if body["status"] != "PENDING" {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("command {id} still pending after 20 s");
+    }
+
+    /// Submits the three-supplier order as the demo station and waits until it is priced.
+    pub async fn priced_order(&self, key: &str) -> Value {
+        let token = self.login(world::STATION_EMAIL).await;
+        let id = self
+            .accept_order(&token, key, &three_supplier_order())
+            .await;
+        let order = self.wait_until_processed(&token, &id).await;
+        assert_eq!(order["status"], "REGISTERED", "order {key} priced");
+        order
+    }
+
     /// Polls until the outbox is empty (every committed event published).
     pub async fn wait_until_outbox_empty(&self) {
         for _ in 0..400 {

@@ -1,21 +1,17 @@
-//! Decoding messages of the COMMANDS stream into typed commands.
+//! Decoding messages of the COMMANDS stream: first the envelope (type and version choose the
+//! handler), then the typed payload, checked against the subject it came on.
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use bluewhale::messaging::Namespace;
-use bluewhale::messaging::commands::{SUBMIT_ORDER_VERSION, SubmitOrder};
+use bluewhale::messaging::command::CommandSpec;
 use bluewhale::messaging::envelope::Envelope;
-use bluewhale::messaging::subjects::ORDER_SUBMIT;
 
-use crate::handlers::submit_order::Submission;
+use crate::handler::Incoming;
 
-/// A command the worker knows.
-#[derive(Debug)]
-pub enum Command {
-    /// `order.submit`.
-    SubmitOrder(Submission),
-}
+/// A command envelope whose payload is not decoded yet.
+pub type Head = Envelope<Box<RawValue>>;
 
 /// Why a message cannot be processed at all (it goes straight to the dead-letter queue).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,80 +24,57 @@ pub struct Undecodable {
     pub command_id: Option<Uuid>,
 }
 
-/// Decodes a message payload received on `subject`.
-pub fn decode(ns: &Namespace, subject: &str, payload: &[u8]) -> Result<Command, Undecodable> {
-    let envelope: Envelope<Value> = serde_json::from_slice(payload).map_err(|e| Undecodable {
+/// Reads the envelope of a message payload.
+pub fn decode_head(payload: &[u8]) -> Result<Head, Undecodable> {
+    serde_json::from_slice(payload).map_err(|e| Undecodable {
         reason: "undecodable",
         error: format!("not a command envelope: {e}"),
         command_id: None,
-    })?;
-    let command_id = Some(envelope.id);
-    match (envelope.kind.as_str(), envelope.version) {
-        (ORDER_SUBMIT, SUBMIT_ORDER_VERSION) => {
-            let data: SubmitOrder =
-                serde_json::from_value(envelope.data.clone()).map_err(|e| Undecodable {
-                    reason: "undecodable",
-                    error: format!("invalid {ORDER_SUBMIT} data: {e}"),
-                    command_id,
-                })?;
-            // The subject names the aggregate; a mismatch means a forged or corrupted message.
-            if envelope.id != data.order_id || subject != ns.order_submit(data.order_id) {
-                return Err(Undecodable {
-                    reason: "inconsistent",
-                    error: format!(
-                        "command {} on {subject} does not match order {}",
-                        envelope.id, data.order_id
-                    ),
-                    command_id,
-                });
-            }
-            Ok(Command::SubmitOrder(Submission {
-                envelope: Envelope {
-                    id: envelope.id,
-                    kind: envelope.kind,
-                    version: envelope.version,
-                    issued_at: envelope.issued_at,
-                    actor: envelope.actor,
-                    request_id: envelope.request_id,
-                    data,
-                },
-                subject: subject.to_owned(),
-            }))
-        }
-        (kind, version) => Err(Undecodable {
-            reason: "unknown_type",
-            error: format!("no handler for command type {kind:?} version {version}"),
-            command_id,
-        }),
+    })
+}
+
+/// The dead letter of an envelope whose type or version no handler takes.
+pub fn unknown_type(head: &Head) -> Undecodable {
+    Undecodable {
+        reason: "unknown_type",
+        error: format!(
+            "no handler for command type {:?} version {}",
+            head.kind, head.version
+        ),
+        command_id: Some(head.id),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn garbage_and_unknown_types_are_undecodable() {
-        let ns = Namespace::default();
-        assert_eq!(
-            decode(&ns, "bw.cmd.x", b"not json").unwrap_err().reason,
-            "undecodable"
-        );
-        let unknown = serde_json::json!({
-            "id": Uuid::nil(), "type": "order.teleport", "version": 1,
-            "issued_at": "2026-11-24T10:00:00Z",
-            "actor": {"user_id": Uuid::nil(), "role": "ADMIN", "org_type": "BLUEWHALE", "org_id": null},
-            "request_id": null, "data": {}
+/// Decodes the payload of `head`, received on `subject`, as a `C` command.
+pub fn decode_typed<C: CommandSpec>(
+    ns: &Namespace,
+    subject: &str,
+    head: Head,
+) -> Result<Incoming<C>, Undecodable> {
+    let command_id = Some(head.id);
+    let envelope = head
+        .try_map(|raw| serde_json::from_str::<C>(raw.get()))
+        .map_err(|e| Undecodable {
+            reason: "undecodable",
+            error: format!("invalid {} data: {e}", C::TYPE),
+            command_id,
+        })?;
+    // The subject names the aggregate and the command; a mismatch means a forged or
+    // corrupted message.
+    let expected = ns.command_subject(C::TYPE, envelope.data.aggregate_id(), envelope.id);
+    let consistent = subject == expected && envelope.data.belongs_to(envelope.id);
+    if !consistent {
+        return Err(Undecodable {
+            reason: "inconsistent",
+            error: format!(
+                "command {} on {subject} does not match its payload (expected {expected})",
+                envelope.id
+            ),
+            command_id,
         });
-        let err = decode(
-            &ns,
-            "bw.cmd.order.teleport.x",
-            unknown.to_string().as_bytes(),
-        )
-        .unwrap_err();
-        assert_eq!(
-            (err.reason, err.command_id),
-            ("unknown_type", Some(Uuid::nil()))
-        );
     }
+    Ok(Incoming {
+        envelope,
+        subject: subject.to_owned(),
+    })
 }

@@ -5,8 +5,12 @@ pub mod context;
 pub mod dead_letter;
 pub mod decode;
 pub mod disposition;
+pub mod handler;
 pub mod handlers;
+pub mod registry;
 pub mod relay;
+pub mod runner;
+pub mod settle;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +26,7 @@ use bluewhale::messaging::streams;
 use crate::consumer::ConsumerSettings;
 use crate::context::WorkerContext;
 use crate::disposition::RetryPolicy;
+use crate::registry::Registry;
 
 /// Runs a worker (consumer and outbox relay) until `shutdown` resolves, then drains: batches
 /// in flight finish and are acknowledged, and the relay publishes what they committed.
@@ -64,7 +69,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> a
         concurrency = settings.concurrency,
         "worker started"
     );
-    let consumed = consumer::run(ctx.clone(), consumer, settings, shutdown).await;
+    let registry = Arc::new(Registry::standard());
+    let consumed = consumer::run(ctx.clone(), registry, consumer, settings, shutdown).await;
     let _ = stop_relay.send(true);
     relay.await.context("outbox relay task")?;
     nats.flush().await.ok();

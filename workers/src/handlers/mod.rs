@@ -1,3 +1,4 @@
-//! Command handlers: decode, decide (domain), write (db).
+//! Command handlers, one module per command family: load, decide (domain), write (db).
 
+pub mod purchase_order_transition;
 pub mod submit_order;

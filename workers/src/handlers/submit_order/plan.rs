@@ -8,28 +8,30 @@ use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use bluewhale::db::audit::AuditRecord;
-use bluewhale::db::commands::{CommandRecord, Outcome};
 use bluewhale::db::order_writes::{
     NewMasterOrder, NewPurchaseOrder, NewPurchaseOrderLine, NewStatusChange,
 };
+use bluewhale::db::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView};
 use bluewhale::domain::audit::{AuditAction, changes};
-use bluewhale::domain::money::Totals;
+use bluewhale::domain::money::{CURRENCY_EUR, Totals};
 use bluewhale::domain::numbering::{DocumentKind, format_number};
 use bluewhale::domain::purchase_order_status::PurchaseOrderStatus;
 use bluewhale::domain::rejection::Rejection;
 use bluewhale::domain::split::{PricedOrder, PricedPurchaseOrder};
 use bluewhale::messaging::Namespace;
 use bluewhale::messaging::commands::SubmitOrder;
-use bluewhale::messaging::envelope::Envelope;
-use bluewhale::messaging::events::{Event, OutboxEvent};
+use bluewhale::messaging::envelope::{Envelope, Idempotency};
+use bluewhale::messaging::events::orders::PurchaseOrderSummary;
+use bluewhale::messaging::events::{
+    AuditRecord, EventSpec, OrderProcessed, OutboxEvent, PurchaseOrderCreated,
+};
 
 /// A submission with the domain's decision.
 pub struct Decided<'a> {
     /// The command.
     pub command: &'a Envelope<SubmitOrder>,
-    /// Subject it arrived on.
-    pub subject: &'a str,
+    /// Its idempotency key and request hash (stored with the master order).
+    pub idempotency: &'a Idempotency,
     /// Priced, or rejected with every failing line.
     pub outcome: Result<PricedOrder, Rejection>,
 }
@@ -60,10 +62,8 @@ pub struct Plan {
     pub lines: Vec<NewPurchaseOrderLine>,
     /// purchase_order_status_history rows.
     pub status_changes: Vec<NewStatusChange>,
-    /// commands rows.
-    pub commands: Vec<CommandRecord>,
-    /// audit_log rows (their events are added when written).
-    pub audit: Vec<AuditRecord>,
+    /// Audit rows of the lines, per decided submission.
+    pub audit: Vec<Vec<AuditRecord>>,
 }
 
 /// First number allocated per year: `(master orders, purchase orders)`.
@@ -72,18 +72,19 @@ pub type FirstNumbers = BTreeMap<i32, (i64, i64)>;
 const REGISTERED: PurchaseOrderStatus = PurchaseOrderStatus::Registered;
 
 /// Everything but the document numbers: master orders and purchase orders under a unique
-/// placeholder number, lines, status history, command records and the lines' audit rows.
-/// Written before the numbers are taken, which keeps the lock on the number counters short.
+/// placeholder number, lines, status history and the lines' audit rows. Written before the
+/// numbers are taken, which keeps the lock on the number counters short.
 pub fn unnumbered(decided: &[Decided<'_>], now: DateTime<Utc>) -> Plan {
     let mut plan = Plan::default();
     for d in decided {
         let cmd = d.command;
         plan.master_orders
             .push(master_order_row(d, placeholder(cmd.data.order_id)));
+        let mut records = Vec::new();
         let mut audit = Audit {
             cmd,
             now,
-            records: &mut plan.audit,
+            records: &mut records,
         };
         if let Ok(priced) = &d.outcome {
             for po in &priced.purchase_orders {
@@ -97,27 +98,18 @@ pub fn unnumbered(decided: &[Decided<'_>], now: DateTime<Utc>) -> Plan {
                     from_status: None,
                     to_status: REGISTERED.as_str().to_owned(),
                     actor_user_id: Some(cmd.actor.user_id),
+                    actor_role: Some(cmd.actor.role.as_str().to_owned()),
+                    actor_org_type: Some(cmd.actor.org_type.as_str().to_owned()),
+                    actor_org_id: cmd.actor.org_id,
                     command_id: Some(cmd.id),
                     reason: None,
+                    details: None,
+                    changed_at: now,
                 });
                 plan.purchase_orders.push(row);
             }
         }
-        let rejection = d.outcome.as_ref().err().map(|r| json!(r));
-        plan.commands.push(CommandRecord {
-            id: cmd.id,
-            kind: cmd.kind.clone(),
-            subject: d.subject.to_owned(),
-            actor: json!(cmd.actor),
-            request_id: cmd.request_id.clone(),
-            outcome: if rejection.is_some() {
-                Outcome::Rejected
-            } else {
-                Outcome::Applied
-            },
-            error: rejection,
-            issued_at: cmd.issued_at,
-        });
+        plan.audit.push(records);
     }
     plan
 }
@@ -135,7 +127,7 @@ pub fn numbered(
     first: &FirstNumbers,
     ns: &Namespace,
     now: DateTime<Utc>,
-) -> Numbered {
+) -> Result<Numbered, serde_json::Error> {
     let mut next = first.clone();
     let mut out = Numbered::default();
     for d in decided {
@@ -146,13 +138,15 @@ pub fn numbered(
         let reference = format_number(DocumentKind::MasterOrder, year, counters.0);
         counters.0 += 1;
         let master = master_order_row(d, reference.clone());
+        let mut records = Vec::new();
+        let mut events = Vec::new();
         let mut audit = Audit {
             cmd,
             now,
-            records: &mut out.audit,
+            records: &mut records,
         };
         audit.created("master_order", master.id, &master);
-        let mut po_summaries = Vec::new();
+        let mut summaries = Vec::new();
         if let Ok(priced) = &d.outcome {
             for po in &priced.purchase_orders {
                 let number = format_number(DocumentKind::PurchaseOrder, year, counters.1);
@@ -160,49 +154,104 @@ pub fn numbered(
                 let row = purchase_order_row(cmd, po, number);
                 audit.created("purchase_order", row.id, &row);
                 // The supplier's notification carries everything needed to fulfil the order.
-                out.events.push(event(
-                    ns.event("purchase_order.created", po.supplier_id),
-                    cmd,
-                    "purchase_order.created",
-                    row.id,
-                    now,
-                    json!({
-                        "purchase_order": &row, "lines": line_rows(row.id, po),
-                        "master_order_reference": &reference,
-                        "requested_delivery_date": data.requested_delivery_date,
-                        "notes": &data.notes,
-                    }),
-                ));
-                po_summaries.push(json!({
-                    "id": row.id, "number": &row.number, "supplier_id": row.supplier_id,
-                    "total_excluding_tax": row.total_excluding_tax, "tax_amount": row.tax_amount,
-                    "total_including_tax": row.total_including_tax,
-                }));
+                let created = PurchaseOrderCreated {
+                    purchase_order: created_view(&row, &line_rows(row.id, po), now),
+                    master_order_reference: reference.clone(),
+                    requested_delivery_date: data.requested_delivery_date,
+                    notes: data.notes.clone(),
+                };
+                events.push(event(ns, cmd, row.id, now, &created)?);
+                summaries.push(PurchaseOrderSummary {
+                    id: row.id,
+                    number: row.number.clone(),
+                    supplier_id: row.supplier_id,
+                    total_excluding_tax: row.total_excluding_tax,
+                    tax_amount: row.tax_amount,
+                    total_including_tax: row.total_including_tax,
+                });
                 out.purchase_order_numbers.push((row.id, row.number));
             }
         }
-        let kind = if master.rejection.is_some() {
-            "order.rejected"
-        } else {
-            "order.priced"
+        let processed = OrderProcessed {
+            order_id: data.order_id,
+            reference: reference.clone(),
+            station_id: data.station_id,
+            status: master.status.clone(),
+            order_date: data.order_date,
+            total_excluding_tax: master.total_excluding_tax,
+            tax_amount: master.tax_amount,
+            total_including_tax: master.total_including_tax,
+            rejection: d.outcome.as_ref().err().cloned(),
+            purchase_orders: summaries,
         };
-        out.events.push(event(
-            ns.event(kind, data.station_id),
-            cmd,
-            kind,
-            data.order_id,
-            now,
-            json!({
-                "order_id": data.order_id, "reference": &reference, "station_id": data.station_id,
-                "status": &master.status, "order_date": data.order_date,
-                "total_excluding_tax": master.total_excluding_tax, "tax_amount": master.tax_amount,
-                "total_including_tax": master.total_including_tax, "rejection": &master.rejection,
-                "purchase_orders": po_summaries,
-            }),
-        ));
+        events.push(event(ns, cmd, data.order_id, now, &processed)?);
         out.master_order_references.push((master.id, reference));
+        out.audit.push(records);
+        out.events.push(events);
     }
-    out
+    Ok(out)
+}
+
+/// The representation of a purchase order just created, as `GET /purchase-orders/{id}` will
+/// show it once committed.
+fn created_view(
+    row: &NewPurchaseOrder,
+    lines: &[NewPurchaseOrderLine],
+    now: DateTime<Utc>,
+) -> PurchaseOrderView {
+    PurchaseOrderView {
+        id: row.id,
+        number: row.number.clone(),
+        master_order_id: row.master_order_id,
+        supplier_id: row.supplier_id,
+        station_id: row.station_id,
+        status: REGISTERED.as_str().to_owned(),
+        status_label: REGISTERED.label_fr().to_owned(),
+        version: 1,
+        order_date: row.order_date,
+        currency: CURRENCY_EUR.to_owned(),
+        total_excluding_tax: row.total_excluding_tax,
+        tax_amount: row.tax_amount,
+        total_including_tax: row.total_including_tax,
+        confirmed_delivery_date: None,
+        carrier: None,
+        tracking_number: None,
+        has_discrepancy: false,
+        cancellation_reason: None,
+        archive_reason: None,
+        invoice_number: None,
+        lines: lines
+            .iter()
+            .map(|l| PurchaseOrderLineView {
+                purchase_order_id: l.purchase_order_id,
+                line_number: l.line_number,
+                product_id: l.product_id,
+                product_code: l.product_code.clone(),
+                product_name: l.product_name.clone(),
+                conditioning_unit: l.conditioning_unit.clone(),
+                supplier_reference: l.supplier_reference.clone(),
+                quantity: i32::try_from(l.quantity).unwrap_or(i32::MAX),
+                base_unit_price: l.base_unit_price,
+                reduction_percent: l.reduction_percent,
+                unit_price: l.unit_price,
+                tax_rate: l.tax_rate,
+                line_total: l.line_total,
+                contract_id: l.contract_id,
+                received_quantity: None,
+                discrepancy: None,
+                reception_note: None,
+            })
+            .collect(),
+        created_at: now,
+        updated_at: now,
+        confirmed_at: None,
+        shipped_at: None,
+        received_at: None,
+        closed_at: None,
+        cancelled_at: None,
+        invoiced_at: None,
+        archived_at: None,
+    }
 }
 
 /// The numbered part of a batch.
@@ -212,10 +261,10 @@ pub struct Numbered {
     pub master_order_references: Vec<(Uuid, String)>,
     /// `(purchase order id, PO-YYYY-NNNNNN)`.
     pub purchase_order_numbers: Vec<(Uuid, String)>,
-    /// Audit rows of the master and purchase orders (they show the numbers).
-    pub audit: Vec<AuditRecord>,
-    /// Domain events.
-    pub events: Vec<OutboxEvent>,
+    /// Audit rows of the master and purchase orders (they show the numbers), per submission.
+    pub audit: Vec<Vec<AuditRecord>>,
+    /// Domain events, per submission.
+    pub events: Vec<Vec<OutboxEvent>>,
 }
 
 /// The master-order row of a decided submission.
@@ -235,8 +284,8 @@ fn master_order_row(d: &Decided<'_>, reference: String) -> NewMasterOrder {
         reference,
         station_id: data.station_id,
         created_by: cmd.actor.user_id,
-        idempotency_key: data.idempotency_key.clone(),
-        request_hash: data.request_hash.clone(),
+        idempotency_key: d.idempotency.key.clone(),
+        request_hash: d.idempotency.request_hash.clone(),
         status,
         order_date: data.order_date,
         accepted_at: data.accepted_at,
@@ -312,25 +361,16 @@ fn derived(parent: Uuid, name: &str) -> Uuid {
     Uuid::new_v5(&parent, name.as_bytes())
 }
 
-fn event(
-    subject: String,
+/// A domain event of the submission, its id derived from the command and the entity.
+fn event<E: EventSpec>(
+    ns: &Namespace,
     cmd: &Envelope<SubmitOrder>,
-    kind: &str,
     entity_id: Uuid,
     now: DateTime<Utc>,
-    data: Value,
-) -> OutboxEvent {
-    OutboxEvent {
-        subject,
-        event: Event {
-            id: derived(cmd.id, &format!("event:{kind}:{entity_id}")),
-            kind: kind.to_owned(),
-            version: 1,
-            occurred_at: now,
-            command_id: Some(cmd.id),
-            data,
-        },
-    }
+    payload: &E,
+) -> Result<OutboxEvent, serde_json::Error> {
+    let id = derived(cmd.id, &format!("event:{}:{entity_id}", payload.kind()));
+    OutboxEvent::new(ns, id, now, Some(cmd.id), payload)
 }
 
 /// Collects CREATE audit rows for one command.
@@ -347,8 +387,8 @@ impl Audit<'_> {
             id: derived(self.cmd.id, &format!("audit:create:{entity_type}:{id}")),
             occurred_at: self.now,
             actor: Some(self.cmd.actor),
-            action: AuditAction::Create.as_str(),
-            entity_type,
+            action: AuditAction::Create,
+            entity_type: entity_type.to_owned(),
             entity_id: Some(id),
             changes: Value::Object(changes(None, Some(&new))),
             command_id: Some(self.cmd.id),

@@ -1,13 +1,11 @@
-//! Command payloads (the `data` of an envelope).
+//! `order.submit`: create, split and price a master order.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::order::OrderLine;
-
-/// Schema version of [`SubmitOrder`].
-pub const SUBMIT_ORDER_VERSION: u32 = 1;
+use crate::messaging::command::CommandSpec;
 
 /// `order.submit`: create, split and price a master order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,13 +21,25 @@ pub struct SubmitOrder {
     pub notes: Option<String>,
     /// Lines as requested.
     pub lines: Vec<OrderLine>,
-    /// The client's idempotency key.
-    pub idempotency_key: String,
-    /// Hex SHA-256 of the canonical request body.
-    pub request_hash: String,
     /// When the ingress accepted the order.
     pub accepted_at: DateTime<Utc>,
     /// Calendar date of acceptance in the business time zone: pricing uses it, so a backlog
     /// never changes prices.
     pub order_date: NaiveDate,
+}
+
+impl CommandSpec for SubmitOrder {
+    const TYPE: &'static str = "order.submit";
+    // 2: the idempotency key and request hash moved to the envelope.
+    const VERSION: u32 = 2;
+    const AGGREGATE: &'static str = "order";
+
+    fn aggregate_id(&self) -> Uuid {
+        self.order_id
+    }
+
+    /// One command per order, ever: the command id is the order id.
+    fn belongs_to(&self, command_id: Uuid) -> bool {
+        command_id == self.order_id
+    }
 }

@@ -1,0 +1,154 @@
+//! `GET /api/v1/commands/{id}`: where a command stands, for its issuer and staff.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::command_path::CommandStatus;
+use super::error::{ApiError, ApiResult};
+use super::extract::{AuthUser, PathId};
+use super::state::AppState;
+use crate::db::{commands, dead_letters};
+use crate::domain::refusal::Refusal;
+use crate::messaging::command::ResourceRef;
+use crate::messaging::commands::aggregate_of;
+use crate::messaging::envelope::Envelope;
+use crate::messaging::pending::pending_command;
+
+/// A command as its issuer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandView {
+    /// Command id.
+    pub id: Uuid,
+    /// Command type, e.g. `purchase_order.transition`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// PENDING, APPLIED, REJECTED or DEAD_LETTERED.
+    pub status: CommandStatus,
+    /// What it changes.
+    pub resource: Option<ResourceRef>,
+    /// Why it was refused (`{code, detail, errors}`), or why it could not be processed.
+    #[schema(value_type = Option<Object>)]
+    pub problem: Option<Value>,
+    /// When the ingress accepted it.
+    pub submitted_at: DateTime<Utc>,
+    /// When a worker processed it.
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One command: PENDING from the stream until processed, never 404 once accepted.
+#[utoipa::path(get, path = "/api/v1/commands/{id}", tag = "commands",
+    params(("id" = Uuid, Path, description = "Command id")), security(("bearer" = [])),
+    responses((status = 200, body = CommandView), (status = 404, body = super::error::Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    PathId(id): PathId,
+) -> ApiResult<Json<CommandView>> {
+    let may_see = |issuer: Option<Uuid>| user.role.is_staff() || issuer == Some(user.user_id);
+    if let Some(stored) = commands::find(&state.db, id).await? {
+        return visible(may_see(stored.user_id), processed(stored));
+    }
+    let pending = pending_command::<Value>(&state.js, &state.ns, id)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))?;
+    if let Some(pending) = pending {
+        let resource = state
+            .ns
+            .command_ids(&pending.subject)
+            .and_then(|(aggregate, _)| resource(&pending.envelope.kind, aggregate));
+        let view = waiting(pending.envelope, resource, CommandStatus::Pending, None);
+        return visible(may_see(Some(view.1)), view.0);
+    }
+    if let Some(letter) = dead_letters::find_for_command(&state.db, id).await? {
+        let Ok(envelope) = serde_json::from_slice::<Envelope<Value>>(&letter.payload) else {
+            return Err(ApiError::NotFound);
+        };
+        let resource = state
+            .ns
+            .command_ids(&letter.subject)
+            .and_then(|(aggregate, _)| resource(&envelope.kind, aggregate));
+        // The reason is for staff; the issuer learns that an operator has it in hand.
+        let problem = if user.role.is_staff() {
+            serde_json::json!({"code": "DEAD_LETTERED", "detail": letter.error, "reason": letter.reason})
+        } else {
+            serde_json::json!({"code": "DEAD_LETTERED",
+                "detail": "The command could not be processed; operators have been told."})
+        };
+        let view = waiting(
+            envelope,
+            resource,
+            CommandStatus::DeadLettered,
+            Some(problem),
+        );
+        return visible(may_see(Some(view.1)), view.0);
+    }
+    // Processed between the reads: the database has it now.
+    match commands::find(&state.db, id).await? {
+        Some(stored) => visible(may_see(stored.user_id), processed(stored)),
+        None => Err(ApiError::NotFound),
+    }
+}
+
+fn visible(may_see: bool, view: CommandView) -> ApiResult<Json<CommandView>> {
+    if may_see {
+        Ok(Json(view))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn resource(kind: &str, id: Uuid) -> Option<ResourceRef> {
+    aggregate_of(kind).map(|aggregate| ResourceRef {
+        kind: aggregate.to_owned(),
+        id,
+    })
+}
+
+fn processed(stored: commands::StoredCommand) -> CommandView {
+    let status = CommandStatus::of_outcome(&stored.outcome);
+    let problem = match status {
+        CommandStatus::Rejected => stored
+            .error
+            .and_then(|e| serde_json::from_value::<Refusal>(e).ok())
+            .and_then(|r| serde_json::to_value(r).ok()),
+        _ => None,
+    };
+    CommandView {
+        id: stored.id,
+        kind: stored.kind,
+        status,
+        resource: stored
+            .aggregate_type
+            .zip(stored.aggregate_id)
+            .map(|(kind, id)| ResourceRef { kind, id }),
+        problem,
+        submitted_at: stored.issued_at,
+        processed_at: Some(stored.processed_at),
+    }
+}
+
+/// A command not processed (pending or dead-lettered), and its issuer.
+fn waiting(
+    envelope: Envelope<Value>,
+    resource: Option<ResourceRef>,
+    status: CommandStatus,
+    problem: Option<Value>,
+) -> (CommandView, Uuid) {
+    (
+        CommandView {
+            id: envelope.id,
+            kind: envelope.kind,
+            status,
+            resource,
+            problem,
+            submitted_at: envelope.issued_at,
+            processed_at: None,
+        },
+        envelope.actor.user_id,
+    )
+}

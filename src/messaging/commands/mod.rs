@@ -1,0 +1,36 @@
+//! Command payloads (the `data` of an envelope), one module per command family.
+
+pub mod order_submit;
+pub mod purchase_order_transition;
+
+pub use order_submit::SubmitOrder;
+pub use purchase_order_transition::TransitionPurchaseOrder;
+
+use crate::messaging::command::CommandSpec;
+
+/// The aggregate type of a command type this build knows.
+pub fn aggregate_of(kind: &str) -> Option<&'static str> {
+    [
+        (SubmitOrder::TYPE, SubmitOrder::AGGREGATE),
+        (
+            TransitionPurchaseOrder::TYPE,
+            TransitionPurchaseOrder::AGGREGATE,
+        ),
+    ]
+    .into_iter()
+    .find_map(|(k, aggregate)| (k == kind).then_some(aggregate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_is_two_subject_tokens() {
+        for kind in [SubmitOrder::TYPE, TransitionPurchaseOrder::TYPE] {
+            assert_eq!(kind.split('.').count(), 2, "{kind}");
+            assert!(aggregate_of(kind).is_some());
+        }
+        assert_eq!(aggregate_of("order.teleport"), None);
+    }
+}

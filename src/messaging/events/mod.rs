@@ -1,0 +1,169 @@
+//! Events written to the outbox and published on the EVENTS stream, typed like commands: each
+//! payload type declares its type name, version and routing token, and [`DomainEvent::decode`]
+//! reads any of them back from one place.
+
+pub mod audit;
+pub mod orders;
+pub mod purchase_orders;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::Namespace;
+
+pub use audit::AuditRecord;
+pub use orders::{OrderProcessed, OrderStatusChanged};
+pub use purchase_orders::{PurchaseOrderChanged, PurchaseOrderCreated};
+
+/// An event payload type.
+pub trait EventSpec: Serialize + DeserializeOwned {
+    /// Schema version of the payload.
+    const VERSION: u32;
+
+    /// Event type, e.g. `order.priced`; some payload types carry several (one per status).
+    fn kind(&self) -> &'static str;
+
+    /// The subject's topic, `bw.evt.<topic>.<routing>`: the type unless a family of types
+    /// shares one (all audit events are on `bw.evt.audit.<entity_type>`).
+    fn topic(&self) -> &'static str {
+        self.kind()
+    }
+
+    /// Last subject token: the organisation it concerns (station or supplier id), or the
+    /// entity type for audit events; subscribers filter on it.
+    fn routing(&self) -> String;
+}
+
+/// An event as published: `{id, type, version, occurred_at, command_id, data}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    /// Event id, also the `Nats-Msg-Id`.
+    pub id: Uuid,
+    /// Event type, e.g. `order.priced`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Schema version of `data`.
+    pub version: u32,
+    /// When the change committed.
+    pub occurred_at: DateTime<Utc>,
+    /// The command that caused it.
+    pub command_id: Option<Uuid>,
+    /// The payload, serialised once.
+    pub data: Box<RawValue>,
+}
+
+/// An outbox row's event about to be written: the subject and the event.
+#[derive(Debug, Clone)]
+pub struct OutboxEvent {
+    /// Full subject (namespace included).
+    pub subject: String,
+    /// The event.
+    pub event: Event,
+}
+
+impl OutboxEvent {
+    /// The event of a typed payload, on `bw.evt.<type>.<routing>`.
+    pub fn new<E: EventSpec>(
+        ns: &Namespace,
+        id: Uuid,
+        occurred_at: DateTime<Utc>,
+        command_id: Option<Uuid>,
+        payload: &E,
+    ) -> Result<Self, serde_json::Error> {
+        let kind = payload.kind();
+        Ok(Self {
+            subject: ns.event(payload.topic(), payload.routing()),
+            event: Event {
+                id,
+                kind: kind.to_owned(),
+                version: E::VERSION,
+                occurred_at,
+                command_id,
+                data: serde_json::value::to_raw_value(payload)?,
+            },
+        })
+    }
+}
+
+/// Any event this system publishes, decoded.
+#[derive(Debug, Clone)]
+pub enum DomainEvent {
+    /// `order.priced` or `order.rejected`.
+    OrderProcessed(OrderProcessed),
+    /// `order.status_changed`.
+    OrderStatusChanged(OrderStatusChanged),
+    /// `purchase_order.created`.
+    PurchaseOrderCreated(Box<PurchaseOrderCreated>),
+    /// `purchase_order.<status>`.
+    PurchaseOrderChanged(Box<PurchaseOrderChanged>),
+    /// `audit.recorded`.
+    AuditRecorded(Box<AuditRecord>),
+}
+
+/// An event that is not one of ours, or whose data does not match its type.
+#[derive(Debug, thiserror::Error)]
+pub enum EventDecodeError {
+    /// Not an event envelope.
+    #[error("not an event: {0}")]
+    Envelope(serde_json::Error),
+    /// A type or version this build does not know.
+    #[error("unknown event type {kind:?} version {version}")]
+    Unknown {
+        /// Type.
+        kind: String,
+        /// Version.
+        version: u32,
+    },
+    /// The data does not match the type.
+    #[error("invalid {kind} data: {source}")]
+    Data {
+        /// Type.
+        kind: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+impl DomainEvent {
+    /// Decodes a published event message.
+    pub fn decode_message(payload: &[u8]) -> Result<(Event, Self), EventDecodeError> {
+        let event: Event = serde_json::from_slice(payload).map_err(EventDecodeError::Envelope)?;
+        let decoded = Self::decode(&event)?;
+        Ok((event, decoded))
+    }
+
+    /// Decodes the data of an event by its type and version.
+    pub fn decode(event: &Event) -> Result<Self, EventDecodeError> {
+        fn data<T: DeserializeOwned>(event: &Event) -> Result<T, EventDecodeError> {
+            serde_json::from_str(event.data.get()).map_err(|source| EventDecodeError::Data {
+                kind: event.kind.clone(),
+                source,
+            })
+        }
+        let kind = event.kind.as_str();
+        match (kind, event.version) {
+            (orders::ORDER_PRICED | orders::ORDER_REJECTED, OrderProcessed::VERSION) => {
+                data(event).map(Self::OrderProcessed)
+            }
+            (orders::ORDER_STATUS_CHANGED, OrderStatusChanged::VERSION) => {
+                data(event).map(Self::OrderStatusChanged)
+            }
+            (purchase_orders::PURCHASE_ORDER_CREATED, PurchaseOrderCreated::VERSION) => {
+                data(event).map(|e| Self::PurchaseOrderCreated(Box::new(e)))
+            }
+            (k, PurchaseOrderChanged::VERSION) if purchase_orders::is_status_event(k) => {
+                data(event).map(|e| Self::PurchaseOrderChanged(Box::new(e)))
+            }
+            (audit::AUDIT_RECORDED, AuditRecord::VERSION) => {
+                data(event).map(|e| Self::AuditRecorded(Box::new(e)))
+            }
+            _ => Err(EventDecodeError::Unknown {
+                kind: event.kind.clone(),
+                version: event.version,
+            }),
+        }
+    }
+}
