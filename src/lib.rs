@@ -8,6 +8,5 @@ pub mod http;
 pub mod messaging;
 pub mod process;
 pub mod security;
-pub mod seed;
 pub mod shutdown;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! Writes of purchase-order transitions: locking, the new field values, receptions, status
+//! Writes of purchase-order transitions: locking master orders, the new field values, receptions, status
 //! history and the master orders' derived statuses — one statement per table for a batch.
 
 use std::collections::{HashMap, HashSet};
@@ -9,7 +9,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::order_writes::{NewStatusChange, insert_status_changes};
-use super::purchase_orders::{self, PurchaseOrderView};
+use super::purchase_orders::PurchaseOrderView;
 use crate::domain::purchase_order_lifecycle::LineReception;
 use crate::domain::purchase_order_status::PurchaseOrderStatus;
 
@@ -82,14 +82,6 @@ pub async fn lock_master_orders(
             loaded_version: r.version,
         })
         .collect())
-}
-
-/// Locks purchase orders for the transaction and reads them with their lines.
-pub async fn lock_purchase_orders(
-    conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> sqlx::Result<Vec<PurchaseOrderView>> {
-    purchase_orders::lock_for_update(conn, ids).await
 }
 
 /// Everything a batch of transitions writes.

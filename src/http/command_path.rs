@@ -22,7 +22,7 @@ use crate::db::{commands, dead_letters};
 use crate::domain::refusal::Refusal;
 use crate::messaging::command::{CommandSpec, ResourceRef, command_id_for};
 use crate::messaging::envelope::{Envelope, Idempotency};
-use crate::messaging::pending::pending_command;
+use crate::messaging::pending::pending_any;
 use crate::messaging::publish::{PublishError, publish_command};
 
 /// Where a command stands.
@@ -202,7 +202,7 @@ where
 /// dead-lettered.
 async fn stored_hash(state: &AppState, id: Uuid) -> ApiResult<Option<String>> {
     let of = |envelope: Envelope<Value>| envelope.idempotency.map(|i| i.request_hash);
-    if let Ok(Some(pending)) = pending_command::<Value>(&state.js, &state.ns, id).await {
+    if let Ok(Some(pending)) = pending_any(&state.js, &state.ns, id).await {
         return Ok(of(pending.envelope));
     }
     if let Some(stored) = commands::find(&state.db, id).await? {

@@ -17,7 +17,7 @@ use crate::domain::refusal::Refusal;
 use crate::messaging::command::ResourceRef;
 use crate::messaging::commands::aggregate_of;
 use crate::messaging::envelope::Envelope;
-use crate::messaging::pending::pending_command;
+use crate::messaging::pending::pending_any;
 
 /// A command as its issuer sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,25 +53,21 @@ pub async fn get(
     if let Some(stored) = commands::find(&state.db, id).await? {
         return visible(may_see(stored.user_id), processed(stored));
     }
-    let pending = pending_command::<Value>(&state.js, &state.ns, id)
+    let pending = pending_any(&state.js, &state.ns, id)
         .await
         .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))?;
     if let Some(pending) = pending {
-        let resource = state
-            .ns
-            .command_ids(&pending.subject)
-            .and_then(|(aggregate, _)| resource(&pending.envelope.kind, aggregate));
-        let view = waiting(pending.envelope, resource, CommandStatus::Pending, None);
-        return visible(may_see(Some(view.1)), view.0);
+        let issuer = pending.envelope.actor.user_id;
+        let resource = resource(&state, &pending.subject, &pending.envelope.kind);
+        let view = unprocessed(pending.envelope, resource, CommandStatus::Pending, None);
+        return visible(may_see(Some(issuer)), view);
     }
     if let Some(letter) = dead_letters::find_for_command(&state.db, id).await? {
         let Ok(envelope) = serde_json::from_slice::<Envelope<Value>>(&letter.payload) else {
             return Err(ApiError::NotFound);
         };
-        let resource = state
-            .ns
-            .command_ids(&letter.subject)
-            .and_then(|(aggregate, _)| resource(&envelope.kind, aggregate));
+        let issuer = envelope.actor.user_id;
+        let resource = resource(&state, &letter.subject, &envelope.kind);
         // The reason is for staff; the issuer learns that an operator has it in hand.
         let problem = if user.role.is_staff() {
             serde_json::json!({"code": "DEAD_LETTERED", "detail": letter.error, "reason": letter.reason})
@@ -79,13 +75,13 @@ pub async fn get(
             serde_json::json!({"code": "DEAD_LETTERED",
                 "detail": "The command could not be processed; operators have been told."})
         };
-        let view = waiting(
+        let view = unprocessed(
             envelope,
             resource,
             CommandStatus::DeadLettered,
             Some(problem),
         );
-        return visible(may_see(Some(view.1)), view.0);
+        return visible(may_see(Some(issuer)), view);
     }
     // Processed between the reads: the database has it now.
     match commands::find(&state.db, id).await? {
@@ -102,7 +98,9 @@ fn visible(may_see: bool, view: CommandView) -> ApiResult<Json<CommandView>> {
     }
 }
 
-fn resource(kind: &str, id: Uuid) -> Option<ResourceRef> {
+/// The aggregate a command not processed yet changes, from its type and subject.
+fn resource(state: &AppState, subject: &str, kind: &str) -> Option<ResourceRef> {
+    let (id, _) = state.ns.command_ids(subject)?;
     aggregate_of(kind).map(|aggregate| ResourceRef {
         kind: aggregate.to_owned(),
         id,
@@ -132,23 +130,20 @@ fn processed(stored: commands::StoredCommand) -> CommandView {
     }
 }
 
-/// A command not processed (pending or dead-lettered), and its issuer.
-fn waiting(
+/// A command not processed (pending or dead-lettered).
+fn unprocessed(
     envelope: Envelope<Value>,
     resource: Option<ResourceRef>,
     status: CommandStatus,
     problem: Option<Value>,
-) -> (CommandView, Uuid) {
-    (
-        CommandView {
-            id: envelope.id,
-            kind: envelope.kind,
-            status,
-            resource,
-            problem,
-            submitted_at: envelope.issued_at,
-            processed_at: None,
-        },
-        envelope.actor.user_id,
-    )
+) -> CommandView {
+    CommandView {
+        id: envelope.id,
+        kind: envelope.kind,
+        status,
+        resource,
+        problem,
+        submitted_at: envelope.issued_at,
+        processed_at: None,
+    }
 }

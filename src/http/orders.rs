@@ -23,7 +23,7 @@ use crate::domain::roles::{OrderingRefusal, Scope, may_order_for};
 use crate::messaging::command::ResourceRef;
 use crate::messaging::commands::SubmitOrder;
 use crate::messaging::envelope::Envelope;
-use crate::messaging::pending::pending_command;
+use crate::messaging::pending::pending_of;
 
 /// The answer to an accepted submission.
 #[derive(Debug, Serialize, ToSchema)]
@@ -157,7 +157,7 @@ pub async fn get(
     if let Some(order) = orders::find(&state.db, scope, id).await? {
         return Ok(Json(order));
     }
-    let pending = match pending_command::<SubmitOrder>(&state.js, &state.ns, id).await {
+    let pending = match pending_of::<SubmitOrder>(&state.js, &state.ns, id).await {
         Ok(Some(pending)) => Some(pending.envelope),
         Ok(None) => dead_lettered_submission(&state, id).await?,
         Err(e) => return Err(ApiError::Unavailable(format!("nats: {e}"))),

@@ -3,9 +3,11 @@
 
 use async_nats::jetstream::{self, stream::DirectGetErrorKind};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::Namespace;
+use super::command::CommandSpec;
 use super::envelope::Envelope;
 
 /// Why the stream could not be read.
@@ -28,21 +30,34 @@ pub struct Pending<T> {
     pub envelope: Envelope<T>,
 }
 
-/// The pending command `command_id`, if the stream still holds it, whatever its type
-/// (`T = serde_json::Value`) or as one type.
-pub async fn pending_command<T: DeserializeOwned>(
+/// The pending command `command_id` of type `C`, if the stream still holds it.
+pub async fn pending_of<C: CommandSpec>(
     js: &jetstream::Context,
     ns: &Namespace,
     command_id: Uuid,
+) -> Result<Option<Pending<C>>, PendingError> {
+    direct_get(js, ns, ns.pending_command_filter(C::TYPE, command_id)).await
+}
+
+/// The pending command `command_id`, whatever its type, if the stream still holds it.
+pub async fn pending_any(
+    js: &jetstream::Context,
+    ns: &Namespace,
+    command_id: Uuid,
+) -> Result<Option<Pending<Value>>, PendingError> {
+    direct_get(js, ns, ns.pending_command_filter("*.*", command_id)).await
+}
+
+async fn direct_get<T: DeserializeOwned>(
+    js: &jetstream::Context,
+    ns: &Namespace,
+    filter: String,
 ) -> Result<Option<Pending<T>>, PendingError> {
     let stream = js
         .get_stream_no_info(ns.commands_stream())
         .await
         .map_err(|e| PendingError::Stream(e.to_string()))?;
-    match stream
-        .direct_get_last_for_subject(ns.pending_command_filter(command_id))
-        .await
-    {
+    match stream.direct_get_last_for_subject(filter).await {
         Ok(message) => Ok(Some(Pending {
             envelope: serde_json::from_slice(&message.payload)?,
             subject: message.subject.to_string(),

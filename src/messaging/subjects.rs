@@ -77,10 +77,10 @@ impl Namespace {
         self.subject(&format!("bw.cmd.{kind}.{aggregate_id}.{command_id}"))
     }
 
-    /// Filter matching the subject of command `command_id`, whatever its type and aggregate
-    /// (every type is two tokens).
-    pub fn pending_command_filter(&self, command_id: Uuid) -> String {
-        self.subject(&format!("bw.cmd.*.*.*.{command_id}"))
+    /// Filter matching the subject of command `command_id` of type `kind` (`"*.*"` for any:
+    /// every type is two tokens), whatever its aggregate.
+    pub fn pending_command_filter(&self, kind: &str, command_id: Uuid) -> String {
+        self.subject(&format!("bw.cmd.{kind}.*.{command_id}"))
     }
 
     /// The aggregate id and command id of a command subject.
@@ -122,7 +122,7 @@ mod tests {
         let subject = ns.command_subject("order.submit", id, cmd);
         assert_eq!(subject, format!("t42.bw.cmd.order.submit.{id}.{cmd}"));
         assert_eq!(
-            ns.pending_command_filter(cmd),
+            ns.pending_command_filter("*.*", cmd),
             format!("t42.bw.cmd.*.*.*.{cmd}")
         );
         assert_eq!(ns.command_ids(&subject), Some((id, cmd)));

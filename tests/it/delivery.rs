@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use bluewhale::messaging::commands::SubmitOrder;
-use bluewhale::messaging::pending::pending_command;
+use bluewhale::messaging::pending::pending_of;
 use bluewhale_tests::{TestApp, three_supplier_order, world};
 use serde_json::Value;
 use uuid::Uuid;
@@ -63,22 +62,15 @@ async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
     // Put a second copy in the stream under another message id, as a redelivery after a
     // crash or a de-duplication window miss would.
     let order_id: Uuid = id.parse().unwrap();
-    let pending = pending_command::<SubmitOrder>(&app.js, &app.ns, order_id)
+    let pending = pending_of::<SubmitOrder>(&app.js, &app.ns, order_id)
         .await
         .unwrap()
         .unwrap();
-    let mut headers = HeaderMap::new();
-    headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
-    app.js
-        .publish_with_headers(
-            pending.subject,
-            headers,
-            serde_json::to_vec(&pending.envelope).unwrap().into(),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    app.publish_copy(
+        pending.subject,
+        serde_json::to_vec(&pending.envelope).unwrap(),
+    )
+    .await;
     assert_eq!(app.stream_messages("COMMANDS").await, 2);
 
     app.start_worker().await;

@@ -4,10 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use bluewhale::messaging::command::command_id_for;
 use bluewhale::messaging::events::DomainEvent;
-use bluewhale::messaging::pending::pending_command;
+use bluewhale::messaging::pending::pending_any;
 use bluewhale_tests::{TestApp, world};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -34,6 +33,26 @@ fn delivery_date(order: &Value, days: i64) -> String {
 /// The command id of `email`'s request with `key`.
 fn command_of(email: &str, key: &str) -> Uuid {
     command_id_for(world::user_id(email), key)
+}
+
+/// POSTs a transition of purchase order `po`.
+async fn write_po(
+    app: &TestApp,
+    token: &str,
+    po: &str,
+    verb: &str,
+    key: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    app.write(
+        &format!("/api/v1/purchase-orders/{po}/{verb}"),
+        token,
+        key,
+        body,
+        headers,
+    )
+    .await
 }
 
 /// A transition with `Prefer: wait` that must apply: returns the purchase order, checking its
@@ -163,12 +182,9 @@ async fn a_purchase_order_goes_through_its_whole_lifecycle_by_the_right_actors()
     }
 
     let token = app.login(STATION_EMAIL).await;
-    let final_po: Value = app
-        .get(&format!("/api/v1/purchase-orders/{po}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let final_po = app
+        .get_json(&format!("/api/v1/purchase-orders/{po}"), &token)
+        .await;
     assert_eq!(final_po["confirmed_delivery_date"], date.as_str());
     assert_eq!(final_po["carrier"], "Geodis", "trimmed");
     assert_eq!(final_po["tracking_number"], "GE-123");
@@ -333,6 +349,17 @@ async fn a_purchase_order_goes_through_its_whole_lifecycle_by_the_right_actors()
     app.cleanup().await;
 }
 
+/// (who, path, headers, body, status, code, failing field) of a request that must be refused.
+type RefusalCase<'a> = (
+    &'a str,
+    String,
+    Vec<(&'a str, &'a str)>,
+    Value,
+    u16,
+    &'a str,
+    Option<&'a str>,
+);
+
 /// Rows and stream contents a refused request must leave as they were.
 async fn footprint(app: &TestApp) -> [i64; 6] {
     let mut counts = [0; 6];
@@ -369,16 +396,7 @@ async fn every_refusal_answers_as_specified_and_changes_nothing() {
     let path = |verb: &str| format!("/api/v1/purchase-orders/{po}/{verb}");
     let unknown = format!("/api/v1/purchase-orders/{}/confirm", Uuid::new_v4());
 
-    // (who, path, headers, body, status, code, failing field)
-    let cases: Vec<(
-        &str,
-        String,
-        Vec<(&str, &str)>,
-        Value,
-        u16,
-        &str,
-        Option<&str>,
-    )> = vec![
+    let cases: Vec<RefusalCase<'_>> = vec![
         (
             &other_supplier,
             path("confirm"),
@@ -542,12 +560,9 @@ async fn every_refusal_answers_as_specified_and_changes_nothing() {
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
     assert_eq!(footprint(&app).await, before);
-    let po_now: Value = app
-        .get(&format!("/api/v1/purchase-orders/{po}"), &supplier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let po_now = app
+        .get_json(&format!("/api/v1/purchase-orders/{po}"), &supplier)
+        .await;
     assert_eq!(
         (&po_now["status"], &po_now["version"]),
         (&json!("REGISTERED"), &json!(1))
@@ -593,6 +608,14 @@ async fn two_concurrent_confirms_give_one_applied_and_one_rejected() {
     assert_eq!(pending["status"], "PENDING");
     assert_eq!(pending["type"], "purchase_order.transition");
     assert_eq!(pending["resource"]["id"], po.as_str());
+    // A pending command of another type is no order.
+    let as_order = app
+        .get(
+            &format!("/api/v1/orders/{}", ra["command_id"].as_str().unwrap()),
+            &handler,
+        )
+        .await;
+    assert_eq!(as_order.status(), 404);
 
     app.start_worker().await;
     let ca = app
@@ -622,12 +645,9 @@ async fn two_concurrent_confirms_give_one_applied_and_one_rejected() {
     assert!(winner["problem"].is_null());
     assert!(winner["processed_at"].is_string());
 
-    let po_now: Value = app
-        .get(&format!("/api/v1/purchase-orders/{po}"), &handler)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let po_now = app
+        .get_json(&format!("/api/v1/purchase-orders/{po}"), &handler)
+        .await;
     assert_eq!(po_now["version"], 2, "exactly one change");
     let confirmed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM purchase_order_status_history \
@@ -667,34 +687,28 @@ async fn a_redelivered_transition_changes_nothing() {
     let po = po_id(&order, world::SUPPLIER_CODE);
     app.stop_worker().await.unwrap();
     let supplier = app.login(world::SUPPLIER_EMAIL).await;
-    let response = app
-        .write(
-            &format!("/api/v1/purchase-orders/{po}/confirm"),
-            &supplier,
-            "once",
-            &json!({"confirmed_delivery_date": delivery_date(&order, 2)}),
-            &[],
-        )
-        .await;
+    let response = write_po(
+        &app,
+        &supplier,
+        &po,
+        "confirm",
+        "once",
+        &json!({"confirmed_delivery_date": delivery_date(&order, 2)}),
+        &[],
+    )
+    .await;
     assert_eq!(response.status(), 202);
     let command_id = command_of(world::SUPPLIER_EMAIL, "once");
     // A second copy under another message id, as after a crash or a missed duplicate window.
-    let pending = pending_command::<Value>(&app.js, &app.ns, command_id)
+    let pending = pending_any(&app.js, &app.ns, command_id)
         .await
         .unwrap()
         .expect("pending in the stream");
-    let mut headers = HeaderMap::new();
-    headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
-    app.js
-        .publish_with_headers(
-            pending.subject,
-            headers,
-            serde_json::to_vec(&pending.envelope).unwrap().into(),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    app.publish_copy(
+        pending.subject,
+        serde_json::to_vec(&pending.envelope).unwrap(),
+    )
+    .await;
     assert_eq!(app.stream_messages("COMMANDS").await, 2);
 
     app.start_worker().await;
@@ -713,12 +727,9 @@ async fn a_redelivered_transition_changes_nothing() {
         0,
         "both copies acknowledged"
     );
-    let po_now: Value = app
-        .get(&format!("/api/v1/purchase-orders/{po}"), &supplier)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let po_now = app
+        .get_json(&format!("/api/v1/purchase-orders/{po}"), &supplier)
+        .await;
     assert_eq!(po_now["version"], 2);
     let history: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM purchase_order_status_history WHERE command_id = $1",
@@ -788,15 +799,16 @@ async fn the_master_status_follows_mixed_purchase_orders_and_ignores_cancelled_o
     assert_eq!(master_status(&app, order_id).await, "PARTIALLY_CONFIRMED");
     // Its supplier may cancel a purchase order only before confirming it.
     let supplier = app.login(SUPPLIER_EMAIL).await;
-    let refused = app
-        .write(
-            &format!("/api/v1/purchase-orders/{embalsud}/cancel"),
-            &supplier,
-            "m3",
-            &cancel("no stock"),
-            &[],
-        )
-        .await;
+    let refused = write_po(
+        &app,
+        &supplier,
+        &embalsud,
+        "cancel",
+        "m3",
+        &cancel("no stock"),
+        &[],
+    )
+    .await;
     assert_eq!(refused.status(), 409);
     step(
         &app,
@@ -823,12 +835,9 @@ async fn the_master_status_follows_mixed_purchase_orders_and_ignores_cancelled_o
     .await;
     assert_eq!(master_status(&app, order_id).await, "CANCELLED");
     let station = app.login(STATION_EMAIL).await;
-    let cancelled: Value = app
-        .get("/api/v1/orders?status=CANCELLED", &station)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cancelled = app
+        .get_json("/api/v1/orders?status=CANCELLED", &station)
+        .await;
     assert_eq!(cancelled["total"], 1);
     let list: Value = app
         .get(
@@ -845,7 +854,14 @@ async fn the_master_status_follows_mixed_purchase_orders_and_ignores_cancelled_o
 
 #[tokio::test]
 async fn unknown_command_types_are_dead_lettered_while_orders_and_transitions_flow() {
-    let app = TestApp::spawn().await;
+    let mut app = TestApp::spawn().await;
+    let first = app.priced_order("flows-first").await;
+    let po = po_id(&first, world::SUPPLIER_CODE);
+    let station = app.login(world::STATION_EMAIL).await;
+    let supplier = app.login(world::SUPPLIER_EMAIL).await;
+    app.stop_worker().await.unwrap();
+
+    // Three types in the stream at once, so the worker pulls them in one batch.
     let admin = world::user_id(world::ADMIN_EMAIL);
     let unknown_id = Uuid::new_v4();
     let unknown = json!({
@@ -864,19 +880,41 @@ async fn unknown_command_types_are_dead_lettered_while_orders_and_transitions_fl
         .unwrap()
         .await
         .unwrap();
-    let order = app.priced_order("flows").await;
-    let po = po_id(&order, world::SUPPLIER_CODE);
-    let after = step(
+    let order_id = app
+        .accept_order(
+            &station,
+            "flows-second",
+            &bluewhale_tests::three_supplier_order(),
+        )
+        .await;
+    let confirm = write_po(
         &app,
-        world::SUPPLIER_EMAIL,
+        &supplier,
         &po,
         "confirm",
         "flows-confirm",
-        json!({"confirmed_delivery_date": delivery_date(&order, 1)}),
+        &json!({"confirmed_delivery_date": delivery_date(&first, 1)}),
+        &[],
     )
     .await;
-    assert_eq!(after["status"], "CONFIRMED");
+    assert_eq!(confirm.status(), 202);
+    assert_eq!(app.stream_messages("COMMANDS").await, 3);
+    app.start_worker().await;
 
+    assert_eq!(
+        app.wait_until_processed(&station, &order_id).await["status"],
+        "REGISTERED"
+    );
+    let confirm_id = command_of(world::SUPPLIER_EMAIL, "flows-confirm").to_string();
+    assert_eq!(
+        app.wait_for_command(&supplier, &confirm_id).await["status"],
+        "APPLIED"
+    );
+    let token = app.login(world::ADMIN_EMAIL).await;
+    let command = app.wait_for_command(&token, &unknown_id.to_string()).await;
+    assert_eq!(command["status"], "DEAD_LETTERED");
+    assert_eq!(command["problem"]["reason"], "unknown_type");
+    assert_eq!(command["type"], "order.teleport");
     let reason: String =
         sqlx::query_scalar("SELECT reason FROM dead_letters WHERE command_id = $1")
             .bind(unknown_id)
@@ -885,18 +923,7 @@ async fn unknown_command_types_are_dead_lettered_while_orders_and_transitions_fl
             .unwrap();
     assert_eq!(reason, "unknown_type");
     assert_eq!(app.stream_messages("DLQ").await, 1);
-    let token = app.login(world::ADMIN_EMAIL).await;
-    let command: Value = app
-        .get(&format!("/api/v1/commands/{unknown_id}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(command["status"], "DEAD_LETTERED");
-    assert_eq!(command["problem"]["reason"], "unknown_type");
-    assert_eq!(command["type"], "order.teleport");
     // Another user does not learn that the command exists.
-    let station = app.login(world::STATION_EMAIL).await;
     assert_eq!(
         app.get(&format!("/api/v1/commands/{unknown_id}"), &station)
             .await
@@ -948,15 +975,7 @@ async fn commands_answer_replays_and_refuse_reused_keys() {
     assert_eq!(reused.status(), 409);
     let reused: Value = reused.json().await.unwrap();
     assert_eq!(reused["code"], "IDEMPOTENCY_KEY_REUSED");
-    let elsewhere = app
-        .write(
-            &format!("/api/v1/purchase-orders/{po}/ship"),
-            &supplier,
-            "again",
-            &json!({}),
-            &[],
-        )
-        .await;
+    let elsewhere = write_po(&app, &supplier, &po, "ship", "again", &json!({}), &[]).await;
     assert_eq!(elsewhere.status(), 409);
     // The command is visible to its issuer and to staff only.
     let station = app.login(world::STATION_EMAIL).await;

@@ -27,7 +27,7 @@ async fn running_the_seed_again_changes_nothing() {
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Paris)
         .date_naive();
-    let report = bluewhale::seed::run(&app.db, &Secret::new(DEMO_PASSWORD), today)
+    let report = bluewhale_seed::run(&app.db, &Secret::new(DEMO_PASSWORD), today)
         .await
         .unwrap();
     assert!(report.is_empty(), "a second seed inserted rows: {report}");

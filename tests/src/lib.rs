@@ -18,7 +18,7 @@ use uuid::Uuid;
 use bluewhale::config::{Config, Secret};
 use bluewhale::messaging::Namespace;
 
-pub use bluewhale::seed::world;
+pub use bluewhale_seed::world;
 
 /// Password of every demo user in the template database.
 pub const DEMO_PASSWORD: &str = "test-demo-password";
@@ -50,8 +50,8 @@ fn template_name() -> String {
     for migration in bluewhale::db::MIGRATOR.iter() {
         hasher.update(migration.checksum.as_ref());
     }
-    hasher.update(include_str!("../../src/seed/world.rs"));
-    hasher.update(include_str!("../../src/seed/mod.rs"));
+    hasher.update(include_str!("../../tools/seed/src/world.rs"));
+    hasher.update(include_str!("../../tools/seed/src/lib.rs"));
     hasher.update(DEMO_PASSWORD);
     let hash: String = hasher.finalize()[..6]
         .iter()
@@ -97,7 +97,7 @@ async fn ensure_template() -> String {
         let today = chrono::Utc::now()
             .with_timezone(&chrono_tz::Europe::Paris)
             .date_naive();
-        bluewhale::seed::run(&pool, &Secret::new(DEMO_PASSWORD), today)
+        bluewhale_seed::run(&pool, &Secret::new(DEMO_PASSWORD), today)
             .await
             .expect("seed template");
         pool.close().await;
@@ -409,6 +409,26 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         request.send().await.expect("request")
+    }
+
+    /// GETs JSON that must be there (200).
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, token).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Puts a second copy of a command in the stream under a fresh message id, as a
+    /// redelivery after a crash or a missed duplicate window would.
+    pub async fn publish_copy(&self, subject: String, payload: Vec<u8>) {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
+        self.js
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+            .expect("publish")
+            .await
+            .expect("stored");
     }
 
     /// Polls `/commands/{id}` until the command is no longer PENDING (or panics after 20 s).

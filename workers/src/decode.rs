@@ -78,3 +78,69 @@ pub fn decode_typed<C: CommandSpec>(
         subject: subject.to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bluewhale::domain::purchase_order_lifecycle::Transition;
+    use bluewhale::messaging::commands::TransitionPurchaseOrder;
+
+    fn envelope(id: Uuid, po: Uuid) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "id": id, "type": "purchase_order.transition", "version": 1,
+            "issued_at": "2026-12-02T10:00:00Z",
+            "actor": {"user_id": Uuid::nil(), "role": "ADMIN", "org_type": "BLUEWHALE", "org_id": null},
+            "request_id": null,
+            "data": {"purchase_order_id": po, "expected_version": null, "transition": {"action": "close"}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn garbage_is_undecodable() {
+        let error = decode_head(b"not json").unwrap_err();
+        assert_eq!((error.reason, error.command_id), ("undecodable", None));
+    }
+
+    #[test]
+    fn a_consistent_command_decodes_typed() {
+        let ns = Namespace::new("t1").unwrap();
+        let (id, po) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let subject = ns.command_subject("purchase_order.transition", po, id);
+        let head = decode_head(&envelope(id, po)).unwrap();
+        let incoming = decode_typed::<TransitionPurchaseOrder>(&ns, &subject, head).unwrap();
+        assert_eq!(incoming.envelope.data.transition, Transition::Close);
+        assert_eq!(incoming.subject, subject);
+    }
+
+    #[test]
+    fn a_subject_naming_another_aggregate_or_command_is_inconsistent() {
+        let ns = Namespace::default();
+        let (id, po) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        for subject in [
+            ns.command_subject("purchase_order.transition", Uuid::from_u128(3), id),
+            ns.command_subject("purchase_order.transition", po, Uuid::from_u128(4)),
+            ns.command_subject("order.submit", po, id),
+        ] {
+            let head = decode_head(&envelope(id, po)).unwrap();
+            let error = decode_typed::<TransitionPurchaseOrder>(&ns, &subject, head).unwrap_err();
+            assert_eq!(
+                (error.reason, error.command_id),
+                ("inconsistent", Some(id)),
+                "{subject}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_payload_of_another_shape_is_undecodable() {
+        let head = decode_head(&envelope(Uuid::from_u128(1), Uuid::from_u128(2))).unwrap();
+        let error = decode_typed::<bluewhale::messaging::commands::SubmitOrder>(
+            &Namespace::default(),
+            "bw.cmd.order.submit.x.y",
+            head,
+        )
+        .unwrap_err();
+        assert_eq!(error.reason, "undecodable");
+    }
+}

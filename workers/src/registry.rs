@@ -65,6 +65,9 @@ async fn dead_letter(
 /// A command type and version.
 type CommandKey = (&'static str, u32);
 
+/// The messages of one command type in a pulled batch, and their handler.
+type Group<'a> = (CommandKey, &'a dyn Route, Vec<(Head, Message)>);
+
 /// Every handler the worker runs (a handful: a list is the fastest lookup).
 pub struct Registry {
     routes: Vec<(CommandKey, Box<dyn Route>)>,
@@ -111,7 +114,7 @@ impl Registry {
     /// Decodes a pulled batch, dead-letters what no handler takes, and runs each command type's
     /// group as one runner batch, the groups concurrently.
     pub async fn dispatch(&self, ctx: &WorkerContext, messages: Vec<Message>) {
-        let mut groups: Vec<(CommandKey, &dyn Route, Vec<(Head, Message)>)> = Vec::new();
+        let mut groups: Vec<Group<'_>> = Vec::new();
         for message in messages {
             let head = match decode_head(&message.payload) {
                 Ok(head) => head,
@@ -136,5 +139,24 @@ impl Registry {
                 .map(|(_, route, items)| route.run(ctx, items)),
         )
         .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standard_registry_handles_every_command_type_once() {
+        assert_eq!(
+            Registry::standard().kinds(),
+            [("order.submit", 2), ("purchase_order.transition", 1)]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "two handlers")]
+    fn a_type_registered_twice_is_refused() {
+        let _ = Registry::standard().with(handlers::submit_order::SubmitOrderHandler);
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use bluewhale::db::purchase_order_lifecycle::{self as lifecycle, LockedMasterOrder};
-use bluewhale::db::purchase_orders::PurchaseOrderView;
+use bluewhale::db::purchase_orders::{self, PurchaseOrderView};
 use bluewhale::domain::audit::{AuditAction, changes};
 use bluewhale::domain::master_order_status::derive_master_status;
 use bluewhale::domain::purchase_order_lifecycle::{TransitionRequester, plan_transition};
@@ -47,7 +47,7 @@ impl Handler for TransitionHandler {
                 .map(|m| (m.id, m))
                 .collect();
         let mut orders: HashMap<Uuid, PurchaseOrderView> =
-            lifecycle::lock_purchase_orders(&mut *tx, &ids)
+            purchase_orders::lock_for_update(&mut *tx, &ids)
                 .await?
                 .into_iter()
                 .map(|po| (po.id, po))

@@ -17,10 +17,10 @@ use serde_json::{Map, Value, json};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::config::Secret;
-use crate::db::audit::{self, AuditRecord};
-use crate::domain::audit::AuditAction;
-use crate::security::password;
+use bluewhale::config::Secret;
+use bluewhale::db::audit::{self, AuditRecord};
+use bluewhale::domain::audit::AuditAction;
+use bluewhale::security::password;
 
 pub use world::DEMO_EMAIL_DOMAIN;
 

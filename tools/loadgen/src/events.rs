@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
-use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
+
+use bluewhale::messaging::events::DomainEvent;
 
 use crate::http_load::{Accepted, new_histogram};
 
@@ -115,40 +116,27 @@ impl Matcher {
     }
 
     /// Decodes one event message and records it; `station` filters out other stations' orders.
-    pub fn on_message(&mut self, subject: &str, payload: &[u8], station: Uuid, at: Instant) {
-        #[derive(Deserialize)]
-        struct Envelope {
-            #[serde(rename = "type", default)]
-            kind: String,
-            data: Value,
-        }
-        let Ok(env) = serde_json::from_slice::<Envelope>(payload) else {
-            self.decode_errors += 1;
-            return;
+    pub fn on_message(&mut self, payload: &[u8], station: Uuid, at: Instant) {
+        let processed = match DomainEvent::decode_message(payload) {
+            Ok((_, DomainEvent::OrderProcessed(processed))) => processed,
+            Ok(_) => return,
+            Err(_) => {
+                self.decode_errors += 1;
+                return;
+            }
         };
-        let order_id = env
-            .data
-            .get("order_id")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<Uuid>().ok());
-        let Some(order_id) = order_id else {
-            self.decode_errors += 1;
-            return;
-        };
-        let event_station = env.data.get("station_id").and_then(Value::as_str);
-        if event_station.is_some_and(|s| s.parse::<Uuid>().ok() != Some(station)) {
+        if processed.station_id != station {
             return;
         }
-        // The subject says it all; the type is the fallback should subjects ever be renamed.
-        let outcome = if subject.contains(".order.rejected.") || env.kind == "order.rejected" {
+        let outcome = if processed.rejection.is_some() {
             Outcome::Rejected
         } else {
             Outcome::Priced
         };
         if outcome == Outcome::Rejected && self.first_rejection.is_none() {
-            self.first_rejection = Some(env.data);
+            self.first_rejection = serde_json::to_value(&processed.rejection).ok();
         }
-        self.on_event(order_id, outcome, at);
+        self.on_event(processed.order_id, outcome, at);
     }
 
     /// Orders accepted and not yet matched.
@@ -264,7 +252,7 @@ async fn collect(
                 None => load_running = false,
             },
             msg = events.next() => match msg {
-                Some(msg) => m.on_message(msg.subject.as_str(), &msg.payload, station, Instant::now()),
+                Some(msg) => m.on_message(&msg.payload, station, Instant::now()),
                 None => break,
             },
         }
@@ -379,33 +367,37 @@ mod tests {
         for id in [a, b, c] {
             m.on_accepted(accepted(id, t0));
         }
-        let event = |kind: &str, id: Uuid, st: Uuid| {
-            serde_json::json!({"id": Uuid::new_v4(), "type": kind, "version": 1,
-                "occurred_at": "2026-06-01T10:00:00Z",
-                "data": {"order_id": id, "reference": "MO-2026-000001",
-                         "station_id": st, "status": "REGISTERED"}})
-            .to_string()
+        let event = |id: Uuid, st: Uuid, rejected: bool| {
+            use bluewhale::domain::rejection::{LineRejection, Rejection, RejectionCode};
+            use bluewhale::messaging::events::{OrderProcessed, OutboxEvent};
+            let payload = OrderProcessed {
+                order_id: id,
+                reference: "MO-2026-000001".into(),
+                station_id: st,
+                status: if rejected { "REJECTED" } else { "REGISTERED" }.into(),
+                order_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+                total_excluding_tax: rust_decimal::Decimal::ZERO,
+                tax_amount: rust_decimal::Decimal::ZERO,
+                total_including_tax: rust_decimal::Decimal::ZERO,
+                rejection: rejected.then(|| {
+                    Rejection::from_lines(vec![LineRejection::line(
+                        0,
+                        RejectionCode::NoActiveContract,
+                        "no contract",
+                    )])
+                    .unwrap()
+                }),
+                purchase_orders: Vec::new(),
+            };
+            let ns = bluewhale::messaging::Namespace::default();
+            let out = OutboxEvent::new(&ns, Uuid::new_v4(), chrono::Utc::now(), None, &payload);
+            serde_json::to_vec(&out.unwrap().event).unwrap()
         };
-        m.on_message(
-            "bw.evt.order.priced.x",
-            event("order.priced", a, station).as_bytes(),
-            station,
-            t0,
-        );
-        m.on_message(
-            "ns.bw.evt.order.rejected.x",
-            event("order.rejected", b, station).as_bytes(),
-            station,
-            t0,
-        );
-        m.on_message(
-            "bw.evt.order.priced.y",
-            event("order.priced", c, Uuid::new_v4()).as_bytes(),
-            station,
-            t0,
-        );
-        m.on_message("bw.evt.order.priced.x", b"not json", station, t0);
-        m.on_message("bw.evt.order.priced.x", br#"{"data":{}}"#, station, t0);
+        m.on_message(&event(a, station, false), station, t0);
+        m.on_message(&event(b, station, true), station, t0);
+        m.on_message(&event(c, Uuid::new_v4(), false), station, t0);
+        m.on_message(b"not json", station, t0);
+        m.on_message(br#"{"data":{}}"#, station, t0);
         assert_eq!((m.priced, m.rejected, m.decode_errors), (1, 1, 2));
         assert_eq!(m.pending_len(), 1);
         assert!(m.first_rejection.is_some());

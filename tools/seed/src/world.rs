@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::domain::roles::Role;
+use bluewhale::domain::roles::Role;
 
 /// Namespace of every demo id (a fixed random UUID; changing it re-keys the whole world).
 pub const NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_3c2e_9a47_4d05_b8e1_52c0_7f3a_91d4);

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 use bluewhale::config::{DatabaseConfig, demo_password_from_env};
-use bluewhale::{db, seed};
+use bluewhale::db;
+use bluewhale_seed as seed;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
