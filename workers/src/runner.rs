@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Instant;
 
 use async_nats::jetstream::Message;
@@ -49,7 +48,6 @@ pub async fn run<H: Handler>(
             }
         }
         Err(error) => {
-            let error = Arc::new(error);
             for (incoming, message) in batch.iter().zip(&messages) {
                 let disposition = failure(ctx, message, &error);
                 settle(ctx, message, Some(incoming.envelope.id), disposition).await;
