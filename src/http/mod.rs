@@ -6,6 +6,7 @@ pub mod command_path;
 pub mod commands;
 pub mod contracts;
 pub mod error;
+pub mod event_stream;
 pub mod extract;
 pub mod health;
 pub mod login_throttle;
@@ -63,6 +64,7 @@ impl AppState {
                 config.auth.login_max_failures,
                 config.auth.login_lockout,
             )),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
             config,
         }
     }
@@ -120,6 +122,7 @@ pub fn router(state: AppState) -> Router {
             post(purchase_order_transitions::archive),
         )
         .route("/commands/{id}", get(commands::get))
+        .route("/events/stream", get(event_stream::stream))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
     Router::new()
@@ -190,10 +193,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let closing = state.closing.clone();
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        closing.send_replace(true);
+    })
     .await
 }

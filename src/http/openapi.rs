@@ -4,8 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, catalogue, commands, contracts, health, me, orders, purchase_order_transitions,
-    purchase_orders,
+    auth, catalogue, commands, contracts, event_stream, health, me, orders,
+    purchase_order_transitions, purchase_orders,
 };
 
 /// The API description, generated from the handlers.
@@ -24,11 +24,11 @@ use super::{
         purchase_order_transitions::receive, purchase_order_transitions::close,
         purchase_order_transitions::cancel, purchase_order_transitions::invoice,
         purchase_order_transitions::archive,
-        commands::get,
+        commands::get, event_stream::stream,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"),
-        (name = "purchase orders"), (name = "commands"), (name = "health"))
+        (name = "purchase orders"), (name = "commands"), (name = "events"), (name = "health"))
 )]
 pub struct ApiDoc;
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_nats::jetstream;
 use sqlx::PgPool;
+use tokio::sync::watch;
 
 use super::login_throttle::LoginThrottle;
 use crate::config::Config;
@@ -27,4 +28,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Failed-login throttle for emails that match no account.
     pub login_throttle: Arc<LoginThrottle>,
+    /// Set when the ingress is shutting down: long-lived responses (event streams) end, so
+    /// the graceful drain does not wait for them forever.
+    pub closing: Arc<watch::Sender<bool>>,
 }

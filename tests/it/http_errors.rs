@@ -720,6 +720,15 @@ async fn the_openapi_document_and_the_docs_are_served() {
         "/api/v1/auth/refresh",
         "/api/v1/me",
         "/api/v1/purchase-orders",
+        "/api/v1/purchase-orders/{id}/history",
+        "/api/v1/purchase-orders/{id}/confirm",
+        "/api/v1/purchase-orders/{id}/ship",
+        "/api/v1/purchase-orders/{id}/receive",
+        "/api/v1/purchase-orders/{id}/close",
+        "/api/v1/purchase-orders/{id}/cancel",
+        "/api/v1/purchase-orders/{id}/invoice",
+        "/api/v1/purchase-orders/{id}/archive",
+        "/api/v1/commands/{id}",
         "/api/v1/contracts",
         "/api/v1/products",
         "/health",
@@ -732,6 +741,19 @@ async fn the_openapi_document_and_the_docs_are_served() {
         );
     }
     assert!(paths["/api/v1/orders"]["post"].is_object());
+    // A transition documents its write headers and every refusal.
+    let confirm = &paths["/api/v1/purchase-orders/{id}/confirm"]["post"];
+    let headers: Vec<&str> = confirm["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["in"] == "header")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(headers, ["Idempotency-Key", "Prefer", "If-Match"]);
+    for status in ["200", "202", "403", "404", "409", "412", "422"] {
+        assert!(confirm["responses"][status].is_object(), "confirm {status}");
+    }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let docs = get_anonymous(&app, "/docs").await;

@@ -2,6 +2,7 @@
 
 mod auth;
 mod delivery;
+mod event_stream;
 mod http_errors;
 mod lifecycle;
 mod orders;

@@ -307,6 +307,17 @@ impl TestApp {
         running.task.await.expect("worker task panicked")
     }
 
+    /// Stops the ingress gracefully (it finishes the requests in flight).
+    pub async fn stop_ingress(&mut self) {
+        let running = self.ingress.take().expect("no ingress running");
+        let _ = running.stop.send(());
+        running
+            .task
+            .await
+            .expect("ingress task panicked")
+            .expect("ingress stopped cleanly");
+    }
+
     /// Logs in a demo user and returns the access token.
     pub async fn login(&self, email: &str) -> String {
         let response = self
@@ -537,6 +548,83 @@ async fn remove_resources(js: &jetstream::Context, ns: &Namespace, db_name: &str
                 "DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"
             )))
             .await;
+    }
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+pub struct SseEvent {
+    /// `id:` (the EVENTS stream sequence).
+    pub id: String,
+    /// `event:` (the event type).
+    pub event: String,
+    /// `data:`, parsed.
+    pub data: Value,
+}
+
+/// A client reading `GET /api/v1/events/stream`.
+pub struct SseClient {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl SseClient {
+    /// The next event (comments such as heartbeats skipped), or `None` if none arrives within
+    /// `within` or the stream ends.
+    pub async fn next_event(&mut self, within: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a comment (heartbeat)
+                }
+                let data = serde_json::from_str(&data).expect("event data is JSON");
+                return Some(SseEvent { id, event, data });
+            }
+            let chunk = tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut self.body))
+                .await
+                .ok()??
+                .expect("event stream readable");
+            self.buffer
+                .push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+        }
+    }
+}
+
+impl TestApp {
+    /// Opens the event stream as `token`'s user, resuming after `last_event_id` if given. The
+    /// server's consumer exists once this returns: later events are delivered.
+    pub async fn open_event_stream(&self, token: &str, last_event_id: Option<&str>) -> SseClient {
+        let mut request = self
+            .http
+            .get(format!("{}/api/v1/events/stream", self.base_url))
+            .bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("event stream");
+        assert_eq!(response.status(), 200, "event stream opened");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        SseClient {
+            body: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::Namespace;
+use crate::domain::roles::Scope;
 
 pub use audit::AuditRecord;
 pub use orders::{OrderProcessed, OrderStatusChanged};
@@ -128,6 +129,32 @@ pub enum EventDecodeError {
 }
 
 impl DomainEvent {
+    /// Whether a user with this scope may see the event, exactly as the REST reads scope the
+    /// resources it is about: a station its master orders and their purchase orders, a
+    /// supplier its purchase orders, staff everything. Audit events are for audit consumers,
+    /// not users' streams.
+    pub fn visible_to(&self, scope: Scope) -> bool {
+        let (station, supplier) = match self {
+            DomainEvent::OrderProcessed(e) => (e.station_id, None),
+            DomainEvent::OrderStatusChanged(e) => (e.station_id, None),
+            DomainEvent::PurchaseOrderCreated(e) => (
+                e.purchase_order.station_id,
+                Some(e.purchase_order.supplier_id),
+            ),
+            DomainEvent::PurchaseOrderChanged(e) => (
+                e.purchase_order.station_id,
+                Some(e.purchase_order.supplier_id),
+            ),
+            DomainEvent::AuditRecorded(_) => return false,
+        };
+        match scope {
+            Scope::All => true,
+            Scope::Station(own) => own == station,
+            Scope::Supplier(own) => Some(own) == supplier,
+            Scope::Nothing => false,
+        }
+    }
+
     /// Decodes a published event message.
     pub fn decode_message(payload: &[u8]) -> Result<(Event, Self), EventDecodeError> {
         let event: Event = serde_json::from_slice(payload).map_err(EventDecodeError::Envelope)?;
