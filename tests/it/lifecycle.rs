@@ -880,6 +880,20 @@ async fn unknown_command_types_are_dead_lettered_while_orders_and_transitions_fl
         .unwrap()
         .await
         .unwrap();
+    // A known type in a version this build does not handle is unknown too.
+    let old_id = Uuid::new_v4();
+    let mut old = unknown.clone();
+    old["id"] = json!(old_id);
+    old["type"] = json!("order.submit");
+    app.js
+        .publish(
+            app.ns.command_subject("order.submit", old_id, old_id),
+            old.to_string().into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     let order_id = app
         .accept_order(
             &station,
@@ -898,7 +912,7 @@ async fn unknown_command_types_are_dead_lettered_while_orders_and_transitions_fl
     )
     .await;
     assert_eq!(confirm.status(), 202);
-    assert_eq!(app.stream_messages("COMMANDS").await, 3);
+    assert_eq!(app.stream_messages("COMMANDS").await, 4);
     app.start_worker().await;
 
     assert_eq!(
@@ -915,14 +929,20 @@ async fn unknown_command_types_are_dead_lettered_while_orders_and_transitions_fl
     assert_eq!(command["status"], "DEAD_LETTERED");
     assert_eq!(command["problem"]["reason"], "unknown_type");
     assert_eq!(command["type"], "order.teleport");
-    let reason: String =
-        sqlx::query_scalar("SELECT reason FROM dead_letters WHERE command_id = $1")
-            .bind(unknown_id)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(reason, "unknown_type");
-    assert_eq!(app.stream_messages("DLQ").await, 1);
+    let old = app.wait_for_command(&token, &old_id.to_string()).await;
+    assert_eq!(
+        (&old["status"], &old["problem"]["reason"]),
+        (&json!("DEAD_LETTERED"), &json!("unknown_type"))
+    );
+    let reasons: Vec<String> = sqlx::query_scalar(
+        "SELECT reason FROM dead_letters WHERE command_id = ANY($1) ORDER BY reason",
+    )
+    .bind(vec![unknown_id, old_id])
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(reasons, ["unknown_type", "unknown_type"]);
+    assert_eq!(app.stream_messages("DLQ").await, 2);
     // Another user does not learn that the command exists.
     assert_eq!(
         app.get(&format!("/api/v1/commands/{unknown_id}"), &station)
