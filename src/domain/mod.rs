@@ -19,6 +19,7 @@ pub mod refusal;
 pub mod rejection;
 pub mod roles;
 pub mod split;
+pub mod text;
 
 /// Test helpers shared by the domain unit tests.
 #[cfg(test)]

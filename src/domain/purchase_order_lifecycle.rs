@@ -11,6 +11,7 @@ use super::purchase_order_transitions::{
 };
 use super::refusal::{FieldIssue, Refusal, RefusalCode};
 use super::roles::Role;
+use super::text::text_issues;
 
 /// Longest carrier name and tracking number.
 pub const MAX_SHIPPING_TEXT: usize = 100;
@@ -171,24 +172,7 @@ fn required_text(value: String, field: &str, max: usize, errors: &mut Vec<FieldI
 }
 
 fn check_text(value: &str, field: &str, max: usize, errors: &mut Vec<FieldIssue>) {
-    if value.chars().count() > max {
-        errors.push(FieldIssue::new(
-            field,
-            "TOO_LONG",
-            format!("{field} holds at most {max} characters"),
-        ));
-    }
-    // PostgreSQL text cannot hold NUL, and other control characters have no business here.
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        errors.push(FieldIssue::new(
-            field,
-            "INVALID_CHARACTERS",
-            format!("{field} contains control characters"),
-        ));
-    }
+    errors.extend(text_issues(value, field, max));
 }
 
 /// A purchase-order line as ordered.

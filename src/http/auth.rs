@@ -19,6 +19,7 @@ use crate::db::audit::{self, AuditRecord};
 use crate::db::{refresh_tokens, users};
 use crate::domain::audit::AuditAction;
 use crate::domain::roles::{OrgType, Role};
+use crate::domain::text::has_control_characters;
 use crate::messaging::envelope::Actor;
 use crate::security::{password, refresh_token};
 
@@ -76,6 +77,13 @@ pub async fn login(
             "email",
             "REQUIRED",
             "email is required (at most 320 characters)",
+        ));
+    } else if has_control_characters(&email) {
+        // No account has such an address, and PostgreSQL could not even compare it (NUL).
+        errors.push(FieldError::new(
+            "email",
+            "INVALID_CHARACTERS",
+            "email contains control characters",
         ));
     }
     if body.password.is_empty() || body.password.len() > 1024 {

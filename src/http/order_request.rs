@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::error::FieldError;
 use crate::domain::order::OrderLine;
+use crate::domain::text::text_issues;
 use crate::messaging::command::CommandSpec;
 use crate::messaging::commands::SubmitOrder;
 
@@ -112,15 +113,12 @@ impl SubmitOrderRequest {
             .notes
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty());
-        if notes
-            .as_ref()
-            .is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS)
-        {
-            errors.push(FieldError::new(
-                "notes",
-                "TOO_LONG",
-                format!("notes hold at most {MAX_NOTES_CHARS} characters"),
-            ));
+        if let Some(notes) = &notes {
+            errors.extend(
+                text_issues(notes, "notes", MAX_NOTES_CHARS)
+                    .into_iter()
+                    .map(FieldError::from),
+            );
         }
         if let Some(date) = self.requested_delivery_date.filter(|d| *d < order_date) {
             errors.push(FieldError::new(
@@ -189,6 +187,16 @@ mod tests {
                     "IN_THE_PAST".to_owned()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn notes_refuse_control_characters() {
+        let mut bad = request(vec![line(1, 1, 1)]);
+        bad.notes = Some("deliver\u{0}early".into());
+        assert_eq!(
+            fields(bad.validate(TODAY)),
+            [("notes".to_owned(), "INVALID_CHARACTERS".to_owned())]
         );
     }
 

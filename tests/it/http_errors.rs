@@ -269,6 +269,8 @@ fn cases() -> Vec<Case> {
             ("requested_delivery_date", "INVALID"),
         ),
         case("station_id not a UUID", with(|b| b["station_id"] = json!("ST-CAV-01")), ("station_id", "INVALID")),
+        // Accepted, it could never be stored: PostgreSQL text holds no NUL.
+        case("notes with a NUL", with(|b| b["notes"] = json!("x\u{0}")), ("notes", "INVALID_CHARACTERS")),
         Case {
             who: world::SUPPLIER_EMAIL,
             status: 403,
@@ -352,6 +354,28 @@ async fn refused_order_submissions_name_the_failing_field_and_leave_no_trace() {
     .await;
     assert_eq!(accepted.status(), 202);
     assert_eq!(app.stream_messages("COMMANDS").await, 1);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_login_with_control_characters_in_the_email_is_refused_not_a_server_error() {
+    let app = TestApp::options().without_worker().spawn().await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "a\u{0}@demo.bluewhale.test", "password": "x"}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            &problem["errors"][0]["field"],
+            &problem["errors"][0]["code"]
+        ),
+        (&json!("email"), &json!("INVALID_CHARACTERS"))
+    );
     app.cleanup().await;
 }
 
