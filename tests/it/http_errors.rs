@@ -881,7 +881,31 @@ async fn every_response_carries_a_request_id_and_a_client_one_is_echoed() {
             "{name}: generated request id {id:?} is a UUID"
         );
         assert!(seen.insert(id), "{name}: request ids are unique");
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{name}"
+        );
+        let api = response.url().path().starts_with("/api/v1/");
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            api.then_some("no-store"),
+            "{name}: API answers are never cached"
+        );
     }
+    // Token answers above all.
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": world::STATION_EMAIL, "password": bluewhale_tests::DEMO_PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+    assert_eq!(login.headers()["cache-control"], "no-store");
 
     for (name, request) in [
         ("health", app.http.get(format!("{}/health", app.base_url))),
