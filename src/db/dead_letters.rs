@@ -40,16 +40,6 @@ pub async fn insert(conn: &mut PgConnection, letter: &DeadLetter) -> sqlx::Resul
     Ok(result.rows_affected() == 1)
 }
 
-/// The payload of the latest dead letter of a command, if any.
-pub async fn payload_for_command(pool: &PgPool, command_id: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
-    sqlx::query_scalar(
-        "SELECT payload FROM dead_letters WHERE command_id = $1 ORDER BY created_at DESC LIMIT 1",
-    )
-    .bind(command_id)
-    .fetch_optional(pool)
-    .await
-}
-
 /// The latest dead letter of a command, as an operator needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredDeadLetter {

@@ -208,9 +208,9 @@ async fn stored_hash(state: &AppState, id: Uuid) -> ApiResult<Option<String>> {
     if let Some(stored) = commands::find(&state.db, id).await? {
         return Ok(stored.request_hash);
     }
-    Ok(dead_letters::payload_for_command(&state.db, id)
+    Ok(dead_letters::find_for_command(&state.db, id)
         .await?
-        .and_then(|payload| serde_json::from_slice::<Envelope<Value>>(&payload).ok())
+        .and_then(|letter| serde_json::from_slice::<Envelope<Value>>(&letter.payload).ok())
         .and_then(of))
 }
 

@@ -13,7 +13,6 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{AuthUser, PathId};
 use super::state::AppState;
 use crate::db::{commands, dead_letters};
-use crate::domain::refusal::Refusal;
 use crate::messaging::command::ResourceRef;
 use crate::messaging::commands::aggregate_of;
 use crate::messaging::envelope::Envelope;
@@ -110,10 +109,8 @@ fn resource(state: &AppState, subject: &str, kind: &str) -> Option<ResourceRef> 
 fn processed(stored: commands::StoredCommand) -> CommandView {
     let status = CommandStatus::of_outcome(&stored.outcome);
     let problem = match status {
-        CommandStatus::Rejected => stored
-            .error
-            .and_then(|e| serde_json::from_value::<Refusal>(e).ok())
-            .and_then(|r| serde_json::to_value(r).ok()),
+        // Stored as the refusal's `{code, detail, errors}`.
+        CommandStatus::Rejected => stored.error,
         _ => None,
     };
     CommandView {

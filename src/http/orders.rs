@@ -179,9 +179,9 @@ async fn dead_lettered_submission(
     state: &AppState,
     id: Uuid,
 ) -> ApiResult<Option<Envelope<SubmitOrder>>> {
-    Ok(dead_letters::payload_for_command(&state.db, id)
+    Ok(dead_letters::find_for_command(&state.db, id)
         .await?
-        .and_then(|payload| serde_json::from_slice(&payload).ok()))
+        .and_then(|letter| serde_json::from_slice(&letter.payload).ok()))
 }
 
 fn visible(scope: Scope, station_id: Uuid) -> bool {
