@@ -177,15 +177,111 @@ stop_project_nats() {
   say "nats: stopped project server (pid $pid)"
 }
 
-# One at a time: concurrent runs (up.sh and test.sh) must not both install or start NATS.
+# One at a time: concurrent runs (up.sh and test.sh) must not both install or start a service.
 ensure_services() {
   mkdir -p "$BW_LOCAL"
   {
     flock -w 300 9 || die "another scripts/services.sh run holds $BW_LOCAL/services.lock"
     ensure_postgres
     ensure_nats
+    ensure_mail_catcher
   } 9>"$BW_LOCAL/services.lock"
-  export DATABASE_URL NATS_URL
+  export DATABASE_URL NATS_URL BW_SMTP_URL BW_MAIL_WEB_URL
+}
+
+# ---------------------------------------------------------------- mail catcher
+
+MAILDEV_PIN=2.2.1                        # maildev (npm) version installed into .local/npm
+MAILDEV_JS=$BW_LOCAL/npm/node_modules/maildev/bin/maildev
+MAIL_DIR=$BW_LOCAL/maildev               # pid file, log, mail/ (emptied at each start)
+MAIL_PIDFILE=$MAIL_DIR/maildev.pid
+
+# url_hostport <url> <default port>: host:port of a URL, userinfo and path dropped.
+url_hostport() {
+  local hp=${1#*://}
+  hp=${hp%%/*}; hp=${hp##*@}
+  [[ $hp == *:* ]] || hp+=:$2
+  say "$hp"
+}
+
+# A catcher answers: maildev's REST list of mails, and an SMTP greeting (220) on the SMTP port.
+mail_catcher_up() {
+  local hp
+  hp=$(url_hostport "$BW_SMTP_URL" 25)
+  # shellcheck disable=SC2016 # $0/$1 expand in the inner shell
+  curl -fs -m 3 -o /dev/null "$BW_MAIL_WEB_URL/email" &&
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && IFS= read -r l <&3 && [[ $l == 220* ]]' \
+      "${hp%:*}" "${hp##*:}" 2>/dev/null
+}
+
+# Pid of the project maildev (started by ensure_mail_catcher), if it is running.
+project_mail_pid() {
+  local pid
+  pid=$(cat "$MAIL_PIDFILE" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] &&
+    grep -qaF "$MAILDEV_JS" "/proc/$pid/cmdline" 2>/dev/null && say "$pid"
+}
+
+# The pinned maildev in .local/npm, installed when missing or of another version.
+ensure_maildev() {
+  { command -v node && command -v npm; } >/dev/null ||
+    die "node and npm are needed for the mail catcher (maildev): apt-get install nodejs npm"
+  [[ $(node -p 'process.versions.node.split(".")[0] >= 18') == true ]] ||
+    die "maildev $MAILDEV_PIN needs Node >= 18, found $(node --version)"
+  [[ $(node -p 'require(process.argv[1]).version' "${MAILDEV_JS%/bin/*}/package.json" 2>/dev/null) == "$MAILDEV_PIN" ]] &&
+    return
+  say "mail: installing maildev@$MAILDEV_PIN into .local/npm" >&2
+  npm install --prefix "$BW_LOCAL/npm" --no-audit --no-fund --loglevel=error "maildev@$MAILDEV_PIN" >&2
+  [[ -f $MAILDEV_JS ]] || die "maildev@$MAILDEV_PIN installed but $MAILDEV_JS is missing"
+}
+
+# Reuse a catcher at BW_SMTP_URL / BW_MAIL_WEB_URL, else run the pinned maildev on their ports
+# (loopback only: a remote catcher is the user's business). Sets both variables.
+ensure_mail_catcher() {
+  BW_SMTP_URL=${BW_SMTP_URL:-smtp://127.0.0.1:1025}
+  BW_MAIL_WEB_URL=${BW_MAIL_WEB_URL:-http://127.0.0.1:1080}
+  BW_MAIL_WEB_URL=${BW_MAIL_WEB_URL%/}
+  local smtp web pid
+  smtp=$(url_hostport "$BW_SMTP_URL" 25) web=$(url_hostport "$BW_MAIL_WEB_URL" 80)
+  if mail_catcher_up; then
+    pid=$(project_mail_pid) || pid=''
+    say "mail: reused $BW_SMTP_URL, inbox $BW_MAIL_WEB_URL${pid:+ (project maildev pid $pid)}"
+    return
+  fi
+  [[ ${smtp%:*} == 127.0.0.1 && ${web%:*} == 127.0.0.1 ]] ||
+    die "no mail catcher answers at $BW_SMTP_URL / $BW_MAIL_WEB_URL, and only one on 127.0.0.1 can be started"
+  if ! project_mail_pid >/dev/null; then
+    start_mail_catcher "${smtp##*:}" "${web##*:}"
+  fi
+  wait_for "mail catcher (log: ${MAIL_DIR#"$BW_ROOT"/}/maildev.log)" 30 mail_catcher_starting
+  say "mail: started $BW_SMTP_URL, inbox $BW_MAIL_WEB_URL"
+}
+
+# Ready, or fail fast once the started maildev has written its pid file and exited (a busy port).
+mail_catcher_starting() {
+  [[ ! -s $MAIL_PIDFILE ]] || project_mail_pid >/dev/null ||
+    die "maildev exited: see ${MAIL_DIR#"$BW_ROOT"/}/maildev.log"
+  mail_catcher_up
+}
+
+# start_mail_catcher <smtp port> <web port>
+start_mail_catcher() {
+  ensure_maildev
+  rm -rf "$MAIL_DIR/mail" "$MAIL_PIDFILE"   # a fresh inbox: maildev would reload old mails
+  mkdir -p "$MAIL_DIR/mail"
+  # Own session like NATS; the inner shell writes its pid, then becomes node (same pid).
+  # shellcheck disable=SC2016 # $0/$@ expand in the inner shell
+  setsid bash -c 'echo $$ >"$0" && exec "$@"' "$MAIL_PIDFILE" \
+    node "$MAILDEV_JS" --smtp "$1" --web "$2" --ip 127.0.0.1 --mail-directory "$MAIL_DIR/mail" \
+    </dev/null >>"$MAIL_DIR/maildev.log" 2>&1 9>&- &
+}
+
+stop_mail_catcher() {
+  local pid
+  pid=$(project_mail_pid) || { say "mail: project maildev not running"; return 0; }
+  kill -TERM "$pid"
+  wait_for "maildev shutdown" 30 gone "$pid"
+  rm -f "$MAIL_PIDFILE"
+  say "mail: stopped project maildev (pid $pid)"
 }
 
 # ---------------------------------------------------------------- application processes
@@ -201,11 +297,27 @@ ensure_jwt_secret() {
   export BW_JWT_SECRET
 }
 
+# Same for the key sealing webhook signing secrets (32 random bytes, base64): losing it makes
+# the stored secrets unreadable, so it is kept like the JWT secret, never printed.
+ensure_webhook_key() {
+  local f=$BW_LOCAL/webhook-secret-key
+  if [[ -z ${BW_WEBHOOK_SECRET_KEY:-} ]]; then
+    [[ -s $f ]] || (umask 077 && head -c 32 /dev/urandom | base64 -w0 >"$f")
+    chmod 600 "$f"
+    BW_WEBHOOK_SECRET_KEY=$(<"$f")
+  fi
+  export BW_WEBHOOK_SECRET_KEY
+  # Development: receivers on this machine over plain http (production keeps both refused).
+  export BW_WEBHOOK_ALLOW_HTTP=${BW_WEBHOOK_ALLOW_HTTP:-true}
+  export BW_WEBHOOK_ALLOWED_NETWORKS=${BW_WEBHOOK_ALLOWED_NETWORKS:-127.0.0.0/8}
+}
+
 # What up.sh and bench.sh need before starting processes: services, settings, binaries, schema.
 prepare_stack() {
   ensure_services
   export BLUEWHALE_DEMO_PASSWORD=${BLUEWHALE_DEMO_PASSWORD:-bluewhale-demo}
   ensure_jwt_secret
+  ensure_webhook_key
   say "build: cargo build --release --workspace --bins"
   (cd "$BW_ROOT" && cargo build --release --workspace --bins)
   say "seed: migrations and demo data"

@@ -8,9 +8,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 load_dotenv
 ensure_services
-# Tests create their own databases and NATS namespaces on these servers.
+# Tests create their own databases, NATS namespaces and mail recipients on these servers.
 export BW_TEST_PG_URL=${BW_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 export BW_TEST_NATS_URL=${BW_TEST_NATS_URL:-$NATS_URL}
+export BW_TEST_SMTP_URL=${BW_TEST_SMTP_URL:-$BW_SMTP_URL}
+export BW_TEST_MAIL_WEB_URL=${BW_TEST_MAIL_WEB_URL:-$BW_MAIL_WEB_URL}
 cd "$BW_ROOT"
 
 failed=()

@@ -1,11 +1,15 @@
 //! The single place that reads the environment. Every variable has a documented default
-//! (README, `.env.example`) except the JWT secret; an unusable value stops start-up with a
+//! (README, `.env.example`) except the JWT secret and the webhook secret key; an unusable value stops start-up with a
 //! message naming the variable. Secrets are wrapped so they never print.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::domain::webhook_url::{IpNetwork, UrlPolicy, parse_networks};
+use crate::security::secret_box::SecretBox;
 
 /// A configuration problem, naming the variable at fault.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +114,52 @@ pub struct WorkerConfig {
     pub ack_wait: Duration,
 }
 
+/// Webhook endpoint rules and delivery settings (ingress and notifier).
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Seals signing secrets at rest and derives new ones (BW_WEBHOOK_SECRET_KEY, base64 of
+    /// 32 bytes).
+    pub secrets: Arc<SecretBox>,
+    /// Accept `http://` endpoints (BW_WEBHOOK_ALLOW_HTTP; development only).
+    pub allow_http: bool,
+    /// Networks endpoints may be in although not public (BW_WEBHOOK_ALLOWED_NETWORKS).
+    pub allowed_networks: Vec<IpNetwork>,
+    /// A slower answer is a failed attempt (BW_WEBHOOK_TIMEOUT_SECS).
+    pub timeout: Duration,
+    /// Delay before each attempt, the first included (BW_WEBHOOK_RETRY_SCHEDULE).
+    pub retry_schedule: Vec<Duration>,
+    /// An endpoint failing every delivery this long is disabled (BW_WEBHOOK_DISABLE_AFTER_SECS).
+    pub disable_after: Duration,
+    /// How long a rotated-out secret still signs (BW_WEBHOOK_SECRET_OVERLAP_SECS).
+    pub secret_overlap: Duration,
+}
+
+impl WebhookConfig {
+    /// The URL rules of these settings.
+    pub fn url_policy(&self) -> UrlPolicy {
+        UrlPolicy {
+            allow_http: self.allow_http,
+            allowed_networks: self.allowed_networks.clone(),
+        }
+    }
+}
+
+/// Notifier settings.
+#[derive(Debug, Clone)]
+pub struct NotifierConfig {
+    /// Deliveries in flight at once per notifier process (BW_NOTIFIER_CONCURRENCY).
+    pub concurrency: usize,
+    /// Deliveries in flight at once per endpoint (BW_WEBHOOK_ENDPOINT_CONCURRENCY).
+    pub per_endpoint: usize,
+    /// Pause between looks for due messages when none is due (BW_NOTIFIER_POLL_MS).
+    pub poll_interval: Duration,
+    /// SMTP server (BW_SMTP_URL: smtp://host:port, smtps:// for TLS, ?tls=required for
+    /// STARTTLS, credentials as user:password@).
+    pub smtp_url: Secret,
+    /// Sender of supplier e-mails (BW_MAIL_FROM).
+    pub mail_from: String,
+}
+
 /// The whole configuration of a process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -123,6 +173,10 @@ pub struct Config {
     pub http: HttpConfig,
     /// Workers.
     pub worker: WorkerConfig,
+    /// Webhook endpoints and delivery.
+    pub webhook: WebhookConfig,
+    /// Notifier.
+    pub notifier: NotifierConfig,
     /// Time zone of order dates (BW_BUSINESS_TIMEZONE).
     pub business_timezone: chrono_tz::Tz,
     /// Log format (BW_LOG_FORMAT).
@@ -215,8 +269,64 @@ impl Config {
                 max_deliver: env.positive("BW_WORKER_MAX_DELIVER", 5)?,
                 ack_wait: env.seconds("BW_ACK_WAIT_SECS", 30)?,
             },
+            webhook: WebhookConfig::from_env(&env)?,
+            notifier: NotifierConfig {
+                concurrency: env.positive("BW_NOTIFIER_CONCURRENCY", 32)?,
+                per_endpoint: env.positive("BW_WEBHOOK_ENDPOINT_CONCURRENCY", 4)?,
+                poll_interval: Duration::from_millis(env.positive("BW_NOTIFIER_POLL_MS", 500)?),
+                smtp_url: Secret::new(
+                    env.parse_or("BW_SMTP_URL", "smtp://127.0.0.1:1025".to_owned())?,
+                ),
+                mail_from: env.parse_or(
+                    "BW_MAIL_FROM",
+                    "Blue Whale <orders@bluewhale.test>".to_owned(),
+                )?,
+            },
             business_timezone,
             log_format,
+        })
+    }
+}
+
+/// Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+const DEFAULT_RETRY_SCHEDULE: &str = "0,5,300,1800,7200,18000,36000,36000";
+
+impl WebhookConfig {
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<'_, F>) -> Result<Self, ConfigError> {
+        const KEY: &str = "BW_WEBHOOK_SECRET_KEY";
+        let secret_key = env.required(KEY)?;
+        let secrets = SecretBox::from_base64(&secret_key).map_err(|e| ConfigError {
+            var: KEY,
+            message: e.to_string(),
+        })?;
+        let networks: String = env.parse_or("BW_WEBHOOK_ALLOWED_NETWORKS", String::new())?;
+        let allowed_networks = parse_networks(&networks).map_err(|message| ConfigError {
+            var: "BW_WEBHOOK_ALLOWED_NETWORKS",
+            message,
+        })?;
+        const SCHEDULE: &str = "BW_WEBHOOK_RETRY_SCHEDULE";
+        let schedule: String = env.parse_or(SCHEDULE, DEFAULT_RETRY_SCHEDULE.to_owned())?;
+        let retry_schedule = schedule
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| ConfigError {
+                var: SCHEDULE,
+                message: format!("expected comma-separated seconds, got {schedule:?}"),
+            })?;
+        Ok(Self {
+            secrets: Arc::new(secrets),
+            allow_http: env.parse_or("BW_WEBHOOK_ALLOW_HTTP", false)?,
+            allowed_networks,
+            timeout: env.seconds("BW_WEBHOOK_TIMEOUT_SECS", 15)?,
+            retry_schedule,
+            disable_after: env.seconds("BW_WEBHOOK_DISABLE_AFTER_SECS", 432_000)?,
+            secret_overlap: env.seconds("BW_WEBHOOK_SECRET_OVERLAP_SECS", 86_400)?,
         })
     }
 }
@@ -280,20 +390,28 @@ mod tests {
     }
 
     const SECRET: (&str, &str) = ("BW_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+    const KEY: (&str, &str) = (
+        "BW_WEBHOOK_SECRET_KEY",
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    );
 
     #[test]
     fn defaults_apply_when_only_the_secret_is_set() {
-        let config = config(&[SECRET]).expect("valid");
+        let config = config(&[SECRET, KEY]).expect("valid");
         assert_eq!(config.http.addr.port(), 8080);
         assert_eq!(config.nats.url, "nats://127.0.0.1:14222");
         assert_eq!(config.business_timezone, chrono_tz::Europe::Paris);
         assert_eq!(config.worker.max_deliver, 5);
+        assert_eq!(config.webhook.retry_schedule.len(), 8);
+        assert_eq!(config.webhook.retry_schedule[2], Duration::from_secs(300));
+        assert!(!config.webhook.allow_http);
+        assert_eq!(config.webhook.timeout, Duration::from_secs(15));
     }
 
     #[test]
     fn refuses_a_missing_or_short_jwt_secret() {
-        assert_eq!(config(&[]).unwrap_err().var, "BW_JWT_SECRET");
-        let short = config(&[("BW_JWT_SECRET", "too-short")]).unwrap_err();
+        assert_eq!(config(&[KEY]).unwrap_err().var, "BW_JWT_SECRET");
+        let short = config(&[("BW_JWT_SECRET", "too-short"), KEY]).unwrap_err();
         assert_eq!(short.var, "BW_JWT_SECRET");
         assert!(short.message.contains("32 bytes"));
     }
@@ -306,17 +424,21 @@ mod tests {
             ("BW_BUSINESS_TIMEZONE", "Mars/Olympus"),
             ("BW_LOG_FORMAT", "xml"),
             ("BW_ACCESS_TOKEN_TTL_SECS", "-5"),
+            ("BW_WEBHOOK_SECRET_KEY", "c2hvcnQ="),
+            ("BW_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/33"),
+            ("BW_WEBHOOK_RETRY_SCHEDULE", "0,5,soon"),
         ] {
-            let err = config(&[SECRET, (var, value)]).unwrap_err();
+            let err = config(&[SECRET, KEY, (var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");
         }
     }
 
     #[test]
     fn secrets_never_print() {
-        let config = config(&[SECRET]).expect("valid");
+        let config = config(&[SECRET, KEY]).expect("valid");
         let printed = format!("{config:?}");
         assert!(!printed.contains(SECRET.1));
+        assert!(!printed.contains(KEY.1));
         assert!(printed.contains("Secret(***)"));
     }
 }

@@ -89,3 +89,16 @@ pub async fn record(
 pub fn audit_event(ns: &Namespace, record: &AuditRecord) -> Result<OutboxEvent, serde_json::Error> {
     OutboxEvent::new(ns, record.id, record.occurred_at, record.command_id, record)
 }
+
+/// The `changes` of the audit row a command wrote (its first, if several).
+pub async fn changes_of_command(
+    db: impl sqlx::PgExecutor<'_>,
+    command_id: uuid::Uuid,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar(
+        "SELECT changes FROM audit_log WHERE command_id = $1 ORDER BY occurred_at, id LIMIT 1",
+    )
+    .bind(command_id)
+    .fetch_optional(db)
+    .await
+}

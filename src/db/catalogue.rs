@@ -178,3 +178,11 @@ pub(crate) fn scope_params(scope: Scope) -> (bool, Option<Uuid>, Option<Uuid>) {
         Scope::Nothing => (false, None, None),
     }
 }
+
+/// Whether a supplier exists.
+pub async fn supplier_exists(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM suppliers WHERE id = $1)")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}

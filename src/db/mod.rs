@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod commands;
 pub mod contracts;
 pub mod dead_letters;
+pub mod notification_messages;
 pub mod numbers;
 pub mod order_writes;
 pub mod orders;
@@ -16,6 +17,7 @@ pub mod purchase_order_lifecycle;
 pub mod purchase_orders;
 pub mod refresh_tokens;
 pub mod users;
+pub mod webhook_endpoints;
 
 use std::time::Duration;
 

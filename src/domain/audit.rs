@@ -25,6 +25,8 @@ pub enum AuditAction {
     AccessDenied,
     /// A user signed out.
     Logout,
+    /// A delivery was asked for outside the normal flow (webhook test, resend, recover).
+    Deliver,
 }
 
 impl AuditAction {
@@ -39,6 +41,7 @@ impl AuditAction {
             AuditAction::LoginFailed => "LOGIN_FAILED",
             AuditAction::AccessDenied => "ACCESS_DENIED",
             AuditAction::Logout => "LOGOUT",
+            AuditAction::Deliver => "DELIVER",
         }
     }
 }

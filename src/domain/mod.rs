@@ -20,6 +20,8 @@ pub mod rejection;
 pub mod roles;
 pub mod split;
 pub mod text;
+pub mod webhook_endpoint_changes;
+pub mod webhook_url;
 
 /// Test helpers shared by the domain unit tests.
 #[cfg(test)]

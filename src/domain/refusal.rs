@@ -23,6 +23,8 @@ pub enum RefusalCode {
     Forbidden,
     /// A field is invalid given the aggregate's state (422).
     ValidationFailed,
+    /// The webhook endpoint is disabled, so nothing can be delivered to it (409).
+    WebhookEndpointDisabled,
 }
 
 impl RefusalCode {
@@ -35,6 +37,7 @@ impl RefusalCode {
             RefusalCode::NotFound => "NOT_FOUND",
             RefusalCode::Forbidden => "FORBIDDEN",
             RefusalCode::ValidationFailed => "VALIDATION_FAILED",
+            RefusalCode::WebhookEndpointDisabled => "WEBHOOK_ENDPOINT_DISABLED",
         }
     }
 }

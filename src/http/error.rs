@@ -218,6 +218,7 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
         RefusalCode::NotFound => (StatusCode::NOT_FOUND, "Not found"),
         RefusalCode::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
         RefusalCode::ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
+        RefusalCode::WebhookEndpointDisabled => (StatusCode::CONFLICT, "Webhook endpoint disabled"),
     }
 }
 

@@ -18,6 +18,9 @@ pub mod pagination;
 pub mod purchase_order_transitions;
 pub mod purchase_orders;
 pub mod state;
+pub mod webhook_deliveries;
+pub mod webhook_endpoint_access;
+pub mod webhook_endpoints;
 pub mod write_request;
 
 use std::net::SocketAddr;
@@ -69,6 +72,42 @@ impl AppState {
             config,
         }
     }
+}
+
+/// `/suppliers/{supplier_id}/webhook-endpoints/…`.
+fn webhook_routes() -> Router<AppState> {
+    const ENDPOINTS: &str = "/suppliers/{supplier_id}/webhook-endpoints";
+    const ONE: &str = "/suppliers/{supplier_id}/webhook-endpoints/{endpoint_id}";
+    Router::new()
+        .route(
+            ENDPOINTS,
+            post(webhook_endpoints::create).get(webhook_endpoints::list),
+        )
+        .route(
+            ONE,
+            get(webhook_endpoints::get)
+                .patch(webhook_endpoints::update)
+                .delete(webhook_endpoints::delete),
+        )
+        .route(&format!("{ONE}/secret"), get(webhook_endpoints::secret))
+        .route(
+            &format!("{ONE}/rotate-secret"),
+            post(webhook_endpoints::rotate_secret),
+        )
+        .route(&format!("{ONE}/test"), post(webhook_deliveries::test))
+        .route(&format!("{ONE}/recover"), post(webhook_deliveries::recover))
+        .route(
+            &format!("{ONE}/messages"),
+            get(webhook_deliveries::messages),
+        )
+        .route(
+            &format!("{ONE}/messages/{{event_id}}/attempts"),
+            get(webhook_deliveries::attempts),
+        )
+        .route(
+            &format!("{ONE}/messages/{{event_id}}/resend"),
+            post(webhook_deliveries::resend),
+        )
 }
 
 /// The whole API with its middleware.
@@ -124,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/commands/{id}", get(commands::get))
         .route("/events/stream", get(event_stream::stream))
+        .merge(webhook_routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Every API answer is someone's data (tokens included): no cache may keep it.

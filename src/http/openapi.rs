@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     auth, catalogue, commands, contracts, event_stream, health, me, orders,
-    purchase_order_transitions, purchase_orders,
+    purchase_order_transitions, purchase_orders, webhook_deliveries, webhook_endpoints,
 };
 
 /// The API description, generated from the handlers.
@@ -25,10 +25,14 @@ use super::{
         purchase_order_transitions::cancel, purchase_order_transitions::invoice,
         purchase_order_transitions::archive,
         commands::get, event_stream::stream,
+        webhook_endpoints::create, webhook_endpoints::list, webhook_endpoints::get,
+        webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::secret,
+        webhook_endpoints::rotate_secret, webhook_deliveries::test, webhook_deliveries::messages,
+        webhook_deliveries::attempts, webhook_deliveries::resend, webhook_deliveries::recover,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"),
-        (name = "purchase orders"), (name = "commands"), (name = "events"), (name = "health"))
+        (name = "purchase orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "health"))
 )]
 pub struct ApiDoc;
 

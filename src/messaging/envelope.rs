@@ -20,6 +20,21 @@ pub struct Actor {
     pub org_id: Option<Uuid>,
 }
 
+impl Actor {
+    /// The system itself (the notifier disabling a failing endpoint): no user, Blue Whale.
+    pub const SYSTEM: Actor = Actor {
+        user_id: Uuid::nil(),
+        role: Role::Admin,
+        org_type: OrgType::Bluewhale,
+        org_id: None,
+    };
+
+    /// Whether this is [`Actor::SYSTEM`] (users always have a real id).
+    pub fn is_system(&self) -> bool {
+        self.user_id.is_nil()
+    }
+}
+
 /// A command as it travels on JetStream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

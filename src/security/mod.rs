@@ -3,3 +3,5 @@
 pub mod jwt;
 pub mod password;
 pub mod refresh_token;
+pub mod secret_box;
+pub mod webhook_signature;

@@ -8,3 +8,4 @@ mod lifecycle;
 mod orders;
 mod scoping;
 mod seed;
+mod webhook_endpoints;

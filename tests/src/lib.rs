@@ -20,8 +20,12 @@ use bluewhale::messaging::Namespace;
 
 pub use bluewhale_seed::world;
 
+pub mod mail;
+
 /// Password of every demo user in the template database.
 pub const DEMO_PASSWORD: &str = "test-demo-password";
+/// Key sealing webhook secrets in test apps (base64 of 32 bytes).
+pub const WEBHOOK_SECRET_KEY: &str = "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=";
 /// JWT secret of test apps (≥ 32 bytes).
 pub const JWT_SECRET: &str = "integration-tests-jwt-secret-0123456789";
 
@@ -213,6 +217,10 @@ impl TestApp {
             ("NATS_URL", nats_url()),
             ("BW_NAMESPACE", namespace.clone()),
             ("BW_JWT_SECRET", JWT_SECRET.to_owned()),
+            ("BW_WEBHOOK_SECRET_KEY", WEBHOOK_SECRET_KEY.to_owned()),
+            // Local receivers: plain http on loopback (SSRF tests take these away).
+            ("BW_WEBHOOK_ALLOW_HTTP", "true".to_owned()),
+            ("BW_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()),
             ("BW_HTTP_ADDR", "127.0.0.1:0".to_owned()),
             ("BW_MIGRATE_ON_START", "false".to_owned()),
             ("BW_DB_MAX_CONNECTIONS", "5".to_owned()),
@@ -410,9 +418,23 @@ impl TestApp {
         body: &Value,
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
+        self.write_with(reqwest::Method::POST, path, token, key, body, headers)
+            .await
+    }
+
+    /// A write with another method (PATCH, DELETE).
+    pub async fn write_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut request = self
             .http
-            .post(format!("{}{path}", self.base_url))
+            .request(method, format!("{}{path}", self.base_url))
             .bearer_auth(token)
             .header("Idempotency-Key", key)
             .json(body);

@@ -6,6 +6,9 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use uuid::Uuid;
+
+use bluewhale::domain::audit::AuditAction;
 use bluewhale::domain::refusal::Refusal;
 use bluewhale::messaging::Namespace;
 use bluewhale::messaging::command::CommandSpec;
@@ -92,5 +95,35 @@ pub enum HandlerError {
 impl From<serde_json::Error> for HandlerError {
     fn from(error: serde_json::Error) -> Self {
         HandlerError::Permanent(format!("serialisation: {error}"))
+    }
+}
+
+/// A stable id derived from a parent id (usually the command's) and a name: a retried command
+/// writes the same ids, so its rows and events are never duplicated.
+pub fn derived_id(parent: Uuid, name: &str) -> Uuid {
+    Uuid::new_v5(&parent, name.as_bytes())
+}
+
+/// An audit row of a command's change to one entity; the system actor is recorded as none.
+pub fn audit_of<C>(
+    cmd: &Envelope<C>,
+    ctx: &BatchContext,
+    action: AuditAction,
+    (entity_type, entity_id): (&str, Uuid),
+    changes: serde_json::Map<String, serde_json::Value>,
+    reason: Option<&str>,
+) -> AuditRecord {
+    AuditRecord {
+        id: derived_id(cmd.id, &format!("audit:{entity_type}:{entity_id}")),
+        occurred_at: ctx.now,
+        actor: (!cmd.actor.is_system()).then_some(cmd.actor),
+        action,
+        entity_type: entity_type.to_owned(),
+        entity_id: Some(entity_id),
+        changes: serde_json::Value::Object(changes),
+        command_id: Some(cmd.id),
+        request_id: cmd.request_id.clone(),
+        reason: reason.map(str::to_owned),
+        client_address: None,
     }
 }

@@ -84,6 +84,7 @@ impl Registry {
         Self::empty()
             .with(handlers::submit_order::SubmitOrderHandler)
             .with(handlers::purchase_order_transition::TransitionHandler)
+            .with(handlers::webhook_endpoint::WebhookEndpointHandler)
     }
 
     /// Adds a handler. Two handlers for one type and version are a programming error.
@@ -150,7 +151,11 @@ mod tests {
     fn the_standard_registry_handles_every_command_type_once() {
         assert_eq!(
             Registry::standard().kinds(),
-            [("order.submit", 2), ("purchase_order.transition", 1)]
+            [
+                ("order.submit", 2),
+                ("purchase_order.transition", 1),
+                ("webhook_endpoint.change", 1)
+            ]
         );
     }
 

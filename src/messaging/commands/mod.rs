@@ -2,9 +2,11 @@
 
 pub mod order_submit;
 pub mod purchase_order_transition;
+pub mod webhook_endpoint;
 
 pub use order_submit::SubmitOrder;
 pub use purchase_order_transition::TransitionPurchaseOrder;
+pub use webhook_endpoint::ChangeWebhookEndpoint;
 
 use crate::messaging::command::CommandSpec;
 
@@ -15,6 +17,10 @@ pub fn aggregate_of(kind: &str) -> Option<&'static str> {
         (
             TransitionPurchaseOrder::TYPE,
             TransitionPurchaseOrder::AGGREGATE,
+        ),
+        (
+            ChangeWebhookEndpoint::TYPE,
+            ChangeWebhookEndpoint::AGGREGATE,
         ),
     ]
     .into_iter()
@@ -27,7 +33,11 @@ mod tests {
 
     #[test]
     fn every_type_is_two_subject_tokens() {
-        for kind in [SubmitOrder::TYPE, TransitionPurchaseOrder::TYPE] {
+        for kind in [
+            SubmitOrder::TYPE,
+            TransitionPurchaseOrder::TYPE,
+            ChangeWebhookEndpoint::TYPE,
+        ] {
             assert_eq!(kind.split('.').count(), 2, "{kind}");
             assert!(aggregate_of(kind).is_some());
         }

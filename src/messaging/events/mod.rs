@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod orders;
 pub mod purchase_orders;
+pub mod webhook_endpoints;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -18,6 +19,23 @@ use crate::domain::roles::Scope;
 pub use audit::AuditRecord;
 pub use orders::{OrderProcessed, OrderStatusChanged};
 pub use purchase_orders::{PurchaseOrderChanged, PurchaseOrderCreated};
+pub use webhook_endpoints::{WebhookEndpointDisabled, WebhookTest};
+
+use crate::domain::purchase_order_status::PurchaseOrderStatus;
+
+/// The event types a supplier's endpoint may subscribe to (`webhook.test` is delivered on
+/// request whatever the subscription).
+pub fn supplier_event_types() -> Vec<&'static str> {
+    let mut types = vec![purchase_orders::PURCHASE_ORDER_CREATED];
+    types.extend(
+        PurchaseOrderStatus::ALL
+            .into_iter()
+            .filter(|s| *s != PurchaseOrderStatus::Registered)
+            .map(purchase_orders::status_event_type),
+    );
+    types.push(webhook_endpoints::WEBHOOK_ENDPOINT_DISABLED);
+    types
+}
 
 /// An event payload type.
 pub trait EventSpec: Serialize + DeserializeOwned {
@@ -102,6 +120,10 @@ pub enum DomainEvent {
     PurchaseOrderChanged(Box<PurchaseOrderChanged>),
     /// `audit.recorded`.
     AuditRecorded(Box<AuditRecord>),
+    /// `webhook.test`.
+    WebhookTest(WebhookTest),
+    /// `webhook_endpoint.disabled`.
+    WebhookEndpointDisabled(WebhookEndpointDisabled),
 }
 
 /// An event that is not one of ours, or whose data does not match its type.
@@ -146,6 +168,13 @@ impl DomainEvent {
                 Some(e.purchase_order.supplier_id),
             ),
             DomainEvent::AuditRecorded(_) => return false,
+            DomainEvent::WebhookTest(WebhookTest { supplier_id, .. })
+            | DomainEvent::WebhookEndpointDisabled(WebhookEndpointDisabled {
+                supplier_id, ..
+            }) => {
+                return matches!(scope, Scope::All)
+                    || matches!(scope, Scope::Supplier(own) if own == *supplier_id);
+            }
         };
         match scope {
             Scope::All => true,
@@ -186,6 +215,12 @@ impl DomainEvent {
             }
             (audit::AUDIT_RECORDED, AuditRecord::VERSION) => {
                 data(event).map(|e| Self::AuditRecorded(Box::new(e)))
+            }
+            (webhook_endpoints::WEBHOOK_TEST, WebhookTest::VERSION) => {
+                data(event).map(Self::WebhookTest)
+            }
+            (webhook_endpoints::WEBHOOK_ENDPOINT_DISABLED, WebhookEndpointDisabled::VERSION) => {
+                data(event).map(Self::WebhookEndpointDisabled)
             }
             _ => Err(EventDecodeError::Unknown {
                 kind: event.kind.clone(),

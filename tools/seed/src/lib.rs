@@ -317,14 +317,20 @@ async fn insert_stations(tx: &mut PgConnection, audit: &mut Audit) -> anyhow::Re
 async fn insert_suppliers(tx: &mut PgConnection, audit: &mut Audit) -> anyhow::Result<u64> {
     let rows = world::SUPPLIERS;
     let ids: Vec<Uuid> = rows.iter().map(|s| world::supplier_id(s.code)).collect();
+    let emails: Vec<String> = rows
+        .iter()
+        .map(|s| world::supplier_contact_email(s.code))
+        .collect();
     let inserted: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO suppliers (id, code, name, active) \
-         SELECT id, code, name, true FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS t(id, code, name) \
+        "INSERT INTO suppliers (id, code, name, order_contact_email, active) \
+         SELECT id, code, name, email, true \
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(id, code, name, email) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(&ids)
     .bind(rows.iter().map(|s| s.code).collect::<Vec<_>>())
     .bind(rows.iter().map(|s| s.name).collect::<Vec<_>>())
+    .bind(&emails)
     .fetch_all(&mut *tx)
     .await?;
     Ok(audit.created(
@@ -334,6 +340,10 @@ async fn insert_suppliers(tx: &mut PgConnection, audit: &mut Audit) -> anyhow::R
             let changes = creation(vec![
                 ("code", json!(s.code)),
                 ("name", json!(s.name)),
+                (
+                    "order_contact_email",
+                    json!(world::supplier_contact_email(s.code)),
+                ),
                 ("active", json!(true)),
             ]);
             (*id, changes)

@@ -70,6 +70,10 @@ pub fn station_id(code: &str) -> Uuid {
 pub fn supplier_id(code: &str) -> Uuid {
     id("supplier", code)
 }
+/// Mailbox of a supplier's order contact (new and cancelled purchase orders are e-mailed there).
+pub fn supplier_contact_email(code: &str) -> String {
+    format!("orders.{}@demo.bluewhale.test", code.to_lowercase())
+}
 /// Id of a supplier's site, by supplier code and site code (`MAIN` is the primary site).
 pub fn supplier_site_id(supplier_code: &str, site_code: &str) -> Uuid {
     id("supplier_site", &format!("{supplier_code}:{site_code}"))

@@ -2,3 +2,4 @@
 
 pub mod purchase_order_transition;
 pub mod submit_order;
+pub mod webhook_endpoint;

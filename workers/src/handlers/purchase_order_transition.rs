@@ -16,11 +16,12 @@ use bluewhale::domain::master_order_status::derive_master_status;
 use bluewhale::domain::purchase_order_lifecycle::{TransitionRequester, plan_transition};
 use bluewhale::domain::refusal::{Refusal, RefusalCode};
 use bluewhale::messaging::commands::TransitionPurchaseOrder;
-use bluewhale::messaging::events::{
-    AuditRecord, OrderStatusChanged, OutboxEvent, PurchaseOrderChanged,
-};
+use bluewhale::messaging::events::{OrderStatusChanged, OutboxEvent, PurchaseOrderChanged};
 
-use crate::handler::{BatchContext, Decision, Handler, HandlerError, Incoming, Outcome};
+use crate::handler::{
+    BatchContext, Decision, Handler, HandlerError, Incoming, Outcome, audit_of,
+    derived_id as derived,
+};
 
 mod apply;
 
@@ -118,11 +119,11 @@ fn decide(
         .receptions
         .extend(plan.receptions.iter().map(|r| (po.id, r.clone())));
 
-    let mut audit = vec![audit_row(
+    let mut audit = vec![audit_of(
         cmd,
         ctx,
-        "purchase_order",
-        po.id,
+        AuditAction::Transition,
+        ("purchase_order", po.id),
         changes(Some(&before), Some(&after)),
         plan.reason(),
     )];
@@ -147,7 +148,14 @@ fn decide(
             "status".into(),
             serde_json::json!({"old": from_status, "new": master.status}),
         );
-        audit.push(audit_row(cmd, ctx, "master_order", master.id, diff, None));
+        audit.push(audit_of(
+            cmd,
+            ctx,
+            AuditAction::Transition,
+            ("master_order", master.id),
+            diff,
+            None,
+        ));
         events.push(OutboxEvent::new(
             &ctx.ns,
             derived(cmd.id, &format!("event:master_order:{}", master.id)),
@@ -168,32 +176,4 @@ fn decide(
         audit,
         events,
     })
-}
-
-fn audit_row(
-    cmd: &bluewhale::messaging::envelope::Envelope<TransitionPurchaseOrder>,
-    ctx: &BatchContext,
-    entity_type: &str,
-    entity_id: Uuid,
-    changes: serde_json::Map<String, serde_json::Value>,
-    reason: Option<&str>,
-) -> AuditRecord {
-    AuditRecord {
-        id: derived(cmd.id, &format!("audit:{entity_type}:{entity_id}")),
-        occurred_at: ctx.now,
-        actor: Some(cmd.actor),
-        action: AuditAction::Transition,
-        entity_type: entity_type.to_owned(),
-        entity_id: Some(entity_id),
-        changes: serde_json::Value::Object(changes),
-        command_id: Some(cmd.id),
-        request_id: cmd.request_id.clone(),
-        reason: reason.map(str::to_owned),
-        client_address: None,
-    }
-}
-
-/// A stable id derived from the command: a retried command writes the same ids.
-fn derived(command_id: Uuid, name: &str) -> Uuid {
-    Uuid::new_v5(&command_id, name.as_bytes())
 }
