@@ -10,3 +10,4 @@ pub mod process;
 pub mod security;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;

@@ -16,6 +16,7 @@ pub mod purchase_order_history;
 pub mod purchase_order_lifecycle;
 pub mod purchase_orders;
 pub mod refresh_tokens;
+pub mod supplier_notifications;
 pub mod users;
 pub mod webhook_endpoints;
 

@@ -13,6 +13,7 @@ const COMMANDS: &str = include_str!("../../nats/streams/commands.json");
 const EVENTS: &str = include_str!("../../nats/streams/events.json");
 const DLQ: &str = include_str!("../../nats/streams/dlq.json");
 const ORDER_WORKERS: &str = include_str!("../../nats/consumers/order-workers.json");
+const NOTIFIER: &str = include_str!("../../nats/consumers/notifier.json");
 
 /// A set-up failure.
 #[derive(Debug, thiserror::Error)]
@@ -172,8 +173,37 @@ pub async fn ensure_order_workers(
     limits: ConsumerLimits,
 ) -> Result<consumer::PullConsumer, SetupError> {
     let config = order_workers_definition(ns, limits)?;
+    ensure_consumer(js, &ns.commands_stream(), config).await
+}
+
+/// The durable notifier consumer on the EVENTS stream, with the namespace applied.
+pub fn notifier_definition(ns: &Namespace) -> Result<consumer::pull::Config, SetupError> {
+    let mut config: consumer::pull::Config =
+        serde_json::from_str(NOTIFIER).map_err(|source| SetupError::Definition {
+            name: "notifier",
+            source,
+        })?;
+    for subject in &mut config.filter_subjects {
+        *subject = ns.subject(subject);
+    }
+    Ok(config)
+}
+
+/// Creates or updates the durable notifier consumer on the EVENTS stream.
+pub async fn ensure_notifier(
+    js: &jetstream::Context,
+    ns: &Namespace,
+) -> Result<consumer::PullConsumer, SetupError> {
+    ensure_consumer(js, &ns.events_stream(), notifier_definition(ns)?).await
+}
+
+async fn ensure_consumer(
+    js: &jetstream::Context,
+    stream: &str,
+    config: consumer::pull::Config,
+) -> Result<consumer::PullConsumer, SetupError> {
     let stream = js
-        .get_stream(ns.commands_stream())
+        .get_stream(stream)
         .await
         .map_err(|e| SetupError::Server(e.to_string()))?;
     let name = config.durable_name.clone().unwrap_or_default();

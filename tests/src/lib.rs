@@ -21,6 +21,7 @@ use bluewhale::messaging::Namespace;
 pub use bluewhale_seed::world;
 
 pub mod mail;
+pub mod receiver;
 
 /// Password of every demo user in the template database.
 pub const DEMO_PASSWORD: &str = "test-demo-password";
@@ -195,6 +196,8 @@ pub struct TestApp {
     db_name: String,
     ingress: Option<Running>,
     worker: Option<Running>,
+    notifiers: Vec<Running>,
+    env: HashMap<String, String>,
     cleaned: bool,
 }
 
@@ -221,6 +224,10 @@ impl TestApp {
             // Local receivers: plain http on loopback (SSRF tests take these away).
             ("BW_WEBHOOK_ALLOW_HTTP", "true".to_owned()),
             ("BW_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()),
+            // Retries in tenths of seconds, so a whole schedule runs within a test.
+            ("BW_WEBHOOK_RETRY_SCHEDULE", "0,0.2,0.2,0.2".to_owned()),
+            ("BW_NOTIFIER_POLL_MS", "50".to_owned()),
+            ("BW_SMTP_URL", mail::smtp_url()),
             ("BW_HTTP_ADDR", "127.0.0.1:0".to_owned()),
             ("BW_MIGRATE_ON_START", "false".to_owned()),
             ("BW_DB_MAX_CONNECTIONS", "5".to_owned()),
@@ -266,7 +273,10 @@ impl TestApp {
         });
         let mut app = TestApp {
             base_url,
-            http: reqwest::Client::new(),
+            http: {
+                bluewhale::tls::install_crypto_provider();
+                reqwest::Client::new()
+            },
             db,
             nats,
             js,
@@ -275,6 +285,8 @@ impl TestApp {
             db_name,
             ingress: Some(Running { stop, task }),
             worker: None,
+            notifiers: Vec::new(),
+            env,
             cleaned: false,
         };
         if !options.without_worker {
@@ -313,6 +325,61 @@ impl TestApp {
         let running = self.worker.take().expect("no worker running");
         let _ = running.stop.send(());
         running.task.await.expect("worker task panicked")
+    }
+
+    /// Starts one more notifier on the app's database and namespace; returns its index.
+    pub async fn start_notifier(&mut self) -> usize {
+        self.start_notifier_with(&[]).await
+    }
+
+    /// A notifier whose settings differ from the app's by `overrides`.
+    pub async fn start_notifier_with(&mut self, overrides: &[(&str, &str)]) -> usize {
+        let config = if overrides.is_empty() {
+            self.config.clone()
+        } else {
+            let base = self.env.clone();
+            Config::from_lookup(|name| {
+                overrides
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+                    .or_else(|| base.get(name).cloned())
+            })
+            .expect("notifier config")
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            bluewhale_notifier::run(config, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        self.notifiers.push(Running { stop, task });
+        let stream = self.ns.events_stream();
+        for _ in 0..100 {
+            if let Ok(s) = self.js.get_stream(&stream).await
+                && s.consumer_info("notifier").await.is_ok()
+            {
+                return self.notifiers.len() - 1;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("notifier did not create its consumer");
+    }
+
+    /// Stops notifier `index` gracefully (attempts in flight finish).
+    pub async fn stop_notifier(&mut self, index: usize) -> anyhow::Result<()> {
+        let running = self.notifiers.remove(index);
+        let _ = running.stop.send(());
+        running.task.await.expect("notifier task panicked")
+    }
+
+    /// Kills notifier `index` where it stands, as a kill -9 would: nothing it was doing
+    /// finishes or is recorded.
+    pub async fn kill_notifier(&mut self, index: usize) {
+        let running = self.notifiers.remove(index);
+        running.task.abort();
+        let _ = running.task.await;
     }
 
     /// Stops the ingress gracefully (it finishes the requests in flight).
@@ -520,6 +587,11 @@ impl TestApp {
 
     /// Stops everything and removes the test's database and streams.
     pub async fn cleanup(mut self) {
+        while !self.notifiers.is_empty() {
+            self.stop_notifier(0)
+                .await
+                .expect("notifier stopped cleanly");
+        }
         if self.worker.is_some() {
             self.stop_worker().await.expect("worker stopped cleanly");
         }

@@ -105,6 +105,7 @@ impl RawMail {
 
 async fn all_messages() -> Vec<RawMail> {
     let url = format!("{}/email", web_url());
+    bluewhale::tls::install_crypto_provider();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

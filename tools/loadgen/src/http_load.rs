@@ -309,6 +309,7 @@ async fn open_model(
 
 /// The HTTP client: one pool, keep-alive, enough idle connections for every in-flight request.
 pub fn client(concurrency: usize) -> Result<Client> {
+    bluewhale::tls::install_crypto_provider();
     Client::builder()
         .http1_only()
         .tcp_nodelay(true)
