@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for every binary (ingress, worker, seed, loadgen); docker-compose.yml picks the command.
+# One image for every binary (ingress, worker, notifier, seed, loadgen); docker-compose.yml picks the command.
 
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
@@ -10,7 +10,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --workspace --bins \
  && mkdir /out \
- && cp target/release/ingress target/release/worker target/release/seed target/release/loadgen /out/
+ && cp target/release/ingress target/release/worker target/release/notifier target/release/seed target/release/loadgen /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update \

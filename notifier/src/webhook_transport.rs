@@ -222,3 +222,54 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+    use bluewhale::domain::webhook_url::IpNetwork;
+
+    fn policy(allowed: &[&str]) -> UrlPolicy {
+        UrlPolicy {
+            allow_http: true,
+            allowed_networks: allowed
+                .iter()
+                .map(|n| n.parse::<IpNetwork>().unwrap())
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_resolver_refuses_names_resolving_to_forbidden_addresses() {
+        let refused = GuardedResolver {
+            policy: policy(&[]),
+        }
+        .resolve("localhost".parse().unwrap())
+        .await;
+        let error = refused.err().expect("refused").to_string();
+        assert!(error.contains("no allowed address"), "{error}");
+        let allowed = GuardedResolver {
+            policy: policy(&["127.0.0.0/8", "::1/128"]),
+        }
+        .resolve("localhost".parse().unwrap())
+        .await
+        .expect("allowed");
+        assert!(allowed.into_iter().all(|a| a.ip().is_loopback()));
+    }
+
+    #[tokio::test]
+    async fn metadata_and_private_literals_are_refused_before_connecting() {
+        let transport =
+            WebhookTransport::new(policy(&["127.0.0.0/8"]), Duration::from_secs(1)).unwrap();
+        let key = SigningKey::from_bytes(vec![7; 32]);
+        for url in [
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.1.2.3/hook",
+            "http://[::ffff:192.168.1.1]/hook",
+        ] {
+            let attempt = transport.send(url, "msg", &[&key], "{}", Utc::now()).await;
+            assert_eq!(attempt.result, AttemptResult::Failed, "{url}");
+            assert_eq!(attempt.http_status, None);
+            assert!(attempt.error.unwrap().starts_with("refused:"), "{url}");
+        }
+    }
+}

@@ -598,3 +598,96 @@ async fn the_supplier_contact_is_mailed_new_and_cancelled_purchase_orders() {
     assert!(mail.text.contains(number) && mail.text.contains("ordered twice"));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_slow_endpoint_holds_only_its_own_slots() {
+    let mut app = TestApp::options()
+        .env("BW_WEBHOOK_ENDPOINT_CONCURRENCY", "2")
+        .spawn()
+        .await;
+    app.start_notifier().await;
+    let slow = Receiver::start(vec![Reply::status(200).after(Duration::from_secs(2)); 6]).await;
+    let fast = Receiver::start(Vec::new()).await;
+    let (slow_id, _) = register(&app, world::SUPPLIER_CODE, &slow.url("/slow"), None).await;
+    let (fast_id, _) = register(&app, world::SUPPLIER_CODE, &fast.url("/fast"), None).await;
+    let token = app.login(world::SUPPLIER_EMAIL).await;
+    for i in 0..6 {
+        let path = format!("{}/{slow_id}/test", endpoints_path(world::SUPPLIER_CODE));
+        app.write(&path, &token, &format!("slow{i}"), &json!({}), &[WAIT])
+            .await;
+    }
+    slow.wait_for(1, WITHIN).await;
+    let path = format!("{}/{fast_id}/test", endpoints_path(world::SUPPLIER_CODE));
+    app.write(&path, &token, "fast", &json!({}), &[WAIT]).await;
+    fast.wait_for(1, WITHIN).await;
+    // The fast endpoint was served while the slow one still had messages waiting.
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notification_messages WHERE endpoint_id = $1::uuid AND status = 'PENDING'",
+    )
+    .bind(&slow_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(waiting >= 2, "{waiting} slow messages pending");
+    wait_for_status(&app, &slow_id, 6, "DELIVERED").await;
+    assert_eq!(
+        slow.most_in_flight(),
+        2,
+        "at most two deliveries at once per endpoint"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_longer_than_the_limit_is_disabled() {
+    let mut app = TestApp::options()
+        .env("BW_WEBHOOK_DISABLE_AFTER_SECS", "1")
+        .env("BW_WEBHOOK_RETRY_SCHEDULE", "0,0.4,0.4,0.4,0.4,0.4")
+        .spawn()
+        .await;
+    app.start_notifier().await;
+    let receiver = Receiver::start(vec![Reply::status(500); 10]).await;
+    let (id, _) = register(&app, world::SUPPLIER_CODE, &receiver.url("/down"), None).await;
+    app.priced_order("down").await;
+    let token = app.login(world::SUPPLIER_EMAIL).await;
+    let path = format!("{}/{id}", endpoints_path(world::SUPPLIER_CODE));
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    let endpoint = loop {
+        let endpoint = app.get_json(&path, &token).await;
+        if endpoint["enabled"] == false {
+            break endpoint;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still enabled: {endpoint}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        endpoint["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("every delivery failed"),
+        "{endpoint}"
+    );
+    // Re-enabled by its owner, it is healthy again (the failing mark is cleared).
+    let enabled = app
+        .write_with(
+            Method::PATCH,
+            &path,
+            &token,
+            "enable",
+            &json!({"enabled": true}),
+            &[WAIT],
+        )
+        .await;
+    assert_eq!(enabled.status(), 200);
+    let failing: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT failing_since FROM webhook_endpoints WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(failing, None);
+    app.cleanup().await;
+}
