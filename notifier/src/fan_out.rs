@@ -11,6 +11,7 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use bluewhale::db::notification_messages::{self, Channel, NewMessage};
+use bluewhale::db::purchase_orders::PurchaseOrderView;
 use bluewhale::db::{supplier_notifications, webhook_endpoints};
 use bluewhale::messaging::events::{DomainEvent, Event};
 
@@ -98,6 +99,26 @@ async fn insert(ctx: &NotifierContext, messages: &[NewMessage]) -> sqlx::Result<
     notification_messages::insert_new(&mut conn, messages, chrono::Utc::now()).await
 }
 
+/// The supplier's view of a purchase order and its order contact; `notes` as the creation
+/// event carries them (later events do not repeat them).
+async fn supplier_view(
+    ctx: &NotifierContext,
+    po: &PurchaseOrderView,
+    notes: Option<String>,
+) -> sqlx::Result<Option<(SupplierPurchaseOrder, Option<String>)>> {
+    let around =
+        supplier_notifications::surroundings(&ctx.db, po.master_order_id, po.supplier_id).await?;
+    Ok(around.map(|around| {
+        let view = SupplierPurchaseOrder::new(
+            po,
+            around.deliver_to,
+            around.requested_delivery_date,
+            notes,
+        );
+        (view, around.order_contact_email)
+    }))
+}
+
 /// The messages one event makes.
 async fn messages_for(
     ctx: &NotifierContext,
@@ -108,19 +129,10 @@ async fn messages_for(
     let (supplier_id, body, endpoints, mail) = match decoded {
         DomainEvent::PurchaseOrderCreated(created) => {
             let po = &created.purchase_order;
-            let Some(around) =
-                supplier_notifications::surroundings(&ctx.db, po.master_order_id, po.supplier_id)
-                    .await?
-            else {
+            let Some((view, contact)) = supplier_view(ctx, po, created.notes.clone()).await? else {
                 return Ok(Vec::new());
             };
-            let view = SupplierPurchaseOrder::new(
-                po,
-                around.deliver_to,
-                created.requested_delivery_date,
-                created.notes.clone(),
-            );
-            let mail = around.order_contact_email.map(|to| {
+            let mail = contact.map(|to| {
                 (
                     to,
                     email_content::purchase_order_mail(OrderMail::Created, &view),
@@ -135,27 +147,15 @@ async fn messages_for(
         }
         DomainEvent::PurchaseOrderChanged(changed) => {
             let po = &changed.purchase_order;
-            let Some(around) =
-                supplier_notifications::surroundings(&ctx.db, po.master_order_id, po.supplier_id)
-                    .await?
-            else {
+            let Some((view, contact)) = supplier_view(ctx, po, None).await? else {
                 return Ok(Vec::new());
             };
-            let view = SupplierPurchaseOrder::new(
-                po,
-                around.deliver_to,
-                around.requested_delivery_date,
-                None,
-            );
-            let mail = around
-                .order_contact_email
-                .filter(|_| po.status == "CANCELLED")
-                .map(|to| {
-                    (
-                        to,
-                        email_content::purchase_order_mail(OrderMail::Cancelled, &view),
-                    )
-                });
+            let mail = contact.filter(|_| po.status == "CANCELLED").map(|to| {
+                (
+                    to,
+                    email_content::purchase_order_mail(OrderMail::Cancelled, &view),
+                )
+            });
             let body = supplier_payload::purchase_order_body(
                 &event.kind,
                 event.occurred_at,

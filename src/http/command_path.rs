@@ -63,7 +63,8 @@ pub struct CommandAccepted {
 
 /// How one kind of resource answers its writes.
 pub trait Answer: Send + Sync {
-    /// The 202 answer (for a replay, `status` says where the command stands).
+    /// The 202 answer (for a replay, `status` says where the command stands); by default the
+    /// usual [`accepted_command`].
     fn accepted(
         &self,
         state: &AppState,
@@ -71,7 +72,10 @@ pub trait Answer: Send + Sync {
         command_id: Uuid,
         resource: &ResourceRef,
         status: CommandStatus,
-    ) -> impl Future<Output = ApiResult<Response>> + Send;
+    ) -> impl Future<Output = ApiResult<Response>> + Send {
+        let _ = (state, user);
+        std::future::ready(accepted_command(command_id, resource, status))
+    }
 
     /// The final representation once the command applied (`Prefer: wait`).
     fn applied(

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::command_path::{Answer, CommandStatus, accepted_command, header_value};
+use super::command_path::{Answer, header_value};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{AuthUser, PathId, ValidQuery};
 use super::pagination::{PageQuery, PageView};
@@ -113,17 +113,6 @@ pub async fn history(
 pub struct PurchaseOrderAnswer;
 
 impl Answer for PurchaseOrderAnswer {
-    async fn accepted(
-        &self,
-        _: &AppState,
-        _: &AuthUser,
-        command_id: Uuid,
-        resource: &ResourceRef,
-        status: CommandStatus,
-    ) -> ApiResult<Response> {
-        accepted_command(command_id, resource, status)
-    }
-
     async fn applied(
         &self,
         state: &AppState,

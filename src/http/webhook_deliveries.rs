@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::command_path::{self, Answer, CommandAccepted, CommandStatus, accepted_command};
+use super::command_path::{self, Answer, CommandAccepted, CommandStatus};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{AuthUser, RequestId, ValidJson, ValidQuery};
 use super::pagination::{PageQuery, PageView};
@@ -248,17 +248,6 @@ impl DeliveryAnswer {
 }
 
 impl Answer for DeliveryAnswer {
-    async fn accepted(
-        &self,
-        _: &AppState,
-        _: &AuthUser,
-        command_id: Uuid,
-        resource: &ResourceRef,
-        status: CommandStatus,
-    ) -> ApiResult<Response> {
-        accepted_command(command_id, resource, status)
-    }
-
     async fn applied(
         &self,
         state: &AppState,

@@ -333,17 +333,6 @@ async fn stored(
 pub struct EndpointAnswer;
 
 impl Answer for EndpointAnswer {
-    async fn accepted(
-        &self,
-        _: &AppState,
-        _: &AuthUser,
-        command_id: Uuid,
-        resource: &ResourceRef,
-        status: CommandStatus,
-    ) -> ApiResult<Response> {
-        accepted_command(command_id, resource, status)
-    }
-
     async fn applied(
         &self,
         state: &AppState,

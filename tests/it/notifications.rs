@@ -94,6 +94,22 @@ async fn wait_for_status(app: &TestApp, endpoint_id: &str, count: usize, status:
     }
 }
 
+/// Polls the endpoint until it reads disabled; returns it.
+async fn wait_until_disabled(app: &TestApp, path: &str, token: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    loop {
+        let endpoint = app.get_json(path, token).await;
+        if endpoint["enabled"] == false {
+            return endpoint;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still enabled: {endpoint}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn attempts(app: &TestApp, code: &str, endpoint_id: &str, event_id: &str) -> Vec<Value> {
     let token = app.login(world::ADMIN_EMAIL).await;
     let body = app
@@ -265,18 +281,7 @@ async fn a_410_disables_the_endpoint_audits_it_and_mails_the_supplier() {
     receiver.wait_for(1, WITHIN).await;
     let token = app.login(world::SUPPLIER_EMAIL).await;
     let path = format!("{}/{id}", endpoints_path(world::SUPPLIER_CODE));
-    let deadline = tokio::time::Instant::now() + WITHIN;
-    let endpoint = loop {
-        let endpoint = app.get_json(&path, &token).await;
-        if endpoint["enabled"] == false {
-            break endpoint;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still enabled: {endpoint}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let endpoint = wait_until_disabled(&app, &path, &token).await;
     assert!(
         endpoint["disabled_reason"]
             .as_str()
@@ -651,18 +656,7 @@ async fn an_endpoint_failing_for_longer_than_the_limit_is_disabled() {
     app.priced_order("down").await;
     let token = app.login(world::SUPPLIER_EMAIL).await;
     let path = format!("{}/{id}", endpoints_path(world::SUPPLIER_CODE));
-    let deadline = tokio::time::Instant::now() + WITHIN;
-    let endpoint = loop {
-        let endpoint = app.get_json(&path, &token).await;
-        if endpoint["enabled"] == false {
-            break endpoint;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still enabled: {endpoint}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let endpoint = wait_until_disabled(&app, &path, &token).await;
     assert!(
         endpoint["disabled_reason"]
             .as_str()
