@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark (DESIGN.md §8): services, release build, seed into its own database, ingress and one
 # worker in the background (logs in .local/logs/), then target/release/loadgen; all stopped after.
-# Usage: scripts/bench.sh [--ingress-only] [--nats-sync always|default] [loadgen flags…]
+# Usage: scripts/bench.sh [--ingress-only | --webhooks N] [--nats-sync always|default] [loadgen flags…]
 #   --ingress-only        no worker: accepted orders/s of the ingress alone
+#   --webhooks N          N webhook.test events queued for a local receiver, then a notifier
+#                         started: deliveries/s and its memory draining N pending messages
 #   --nats-sync default   run against a throwaway NATS without fsync per write (the project
 #                         server uses sync_interval: always), to report both settings
 #   loadgen flags         --orders N --concurrency C --rate R … (target/release/loadgen --help)
@@ -10,10 +12,11 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-mode=end-to-end sync=always
+mode=end-to-end sync=always webhooks=0
 while (($#)); do
   case $1 in
     --ingress-only) mode=ingress-only; shift ;;
+    --webhooks) mode=webhooks webhooks=${2:?--webhooks takes a number of messages}; shift 2 ;;
     --nats-sync) sync=${2:?--nats-sync takes always or default}; shift 2 ;;
     *) break ;;
   esac
@@ -52,11 +55,17 @@ psql "$DATABASE_URL" -qc ANALYZE
 start_ingress
 ingress_pid=$!
 pids=(--ingress-pid "$ingress_pid")
-if [[ $mode == end-to-end ]]; then
+if [[ $mode != ingress-only ]]; then
   start_bin worker
   pids+=(--worker-pid "$!")
 fi
 wait_for "ingress $(ingress_url)/ready" 120 curl -fs -o /dev/null "$(ingress_url)/ready"
+if [[ $mode == webhooks ]]; then
+  say "bench: webhooks, $webhooks messages, NATS sync $sync, process logs in .local/logs/"
+  "$BW_BIN/webhookbench" --base-url "$(ingress_url)" --messages "$webhooks" \
+    --notifier-bin "$BW_BIN/notifier" "$@"
+  exit
+fi
 say "bench: $mode, NATS sync $sync ($NATS_URL), process logs in .local/logs/"
 flags=(--base-url "$(ingress_url)" --nats-url "$NATS_URL" --database-url "$DATABASE_URL"
   --namespace "$BW_NAMESPACE" --delete-streams-after "${pids[@]}")

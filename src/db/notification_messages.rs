@@ -276,6 +276,8 @@ pub struct MessageView {
     pub event_id: Uuid,
     /// Its type.
     pub event_type: String,
+    /// The mailbox, for e-mails.
+    pub recipient: Option<String>,
     /// When the notifier took it up.
     pub created_at: DateTime<Utc>,
     /// PENDING, DELIVERED or FAILED.
@@ -291,32 +293,57 @@ pub struct MessageView {
     pub last_error: Option<String>,
 }
 
-/// An endpoint's messages, newest first, optionally of one status.
-pub async fn list_for_endpoint(
+/// Whose delivery log: one webhook endpoint's, or the e-mails to one supplier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryLog {
+    /// The messages of this webhook endpoint.
+    Endpoint(Uuid),
+    /// The e-mails to this supplier's order contact.
+    SupplierEmails(Uuid),
+}
+
+impl DeliveryLog {
+    /// `(endpoint_id, supplier_id)` as SQL parameters: exactly one is set.
+    fn params(self) -> (Option<Uuid>, Option<Uuid>) {
+        match self {
+            DeliveryLog::Endpoint(id) => (Some(id), None),
+            DeliveryLog::SupplierEmails(id) => (None, Some(id)),
+        }
+    }
+}
+
+/// Selects the messages of a [`DeliveryLog`] (parameters $1 endpoint, $2 supplier).
+const IN_LOG: &str = "(endpoint_id = $1 OR (channel = 'EMAIL' AND supplier_id = $2))";
+
+/// A delivery log, newest first, optionally of one status.
+pub async fn list(
     db: impl PgExecutor<'_> + Copy,
-    endpoint_id: Uuid,
+    log: DeliveryLog,
     status: Option<MessageStatus>,
     page: PageRequest,
 ) -> sqlx::Result<Paged<MessageView>> {
     let status = status.map(MessageStatus::as_str);
-    let items = sqlx::query_as(
-        "SELECT event_id, event_type, created_at, status, attempts, next_attempt_at,
+    let (endpoint, supplier) = log.params();
+    let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT event_id, event_type, recipient, created_at, status, attempts, next_attempt_at,
              delivered_at, last_error
          FROM notification_messages
-         WHERE endpoint_id = $1 AND ($2::text IS NULL OR status = $2)
-         ORDER BY created_at DESC, id LIMIT $3 OFFSET $4",
-    )
-    .bind(endpoint_id)
+         WHERE {IN_LOG} AND ($3::text IS NULL OR status = $3)
+         ORDER BY created_at DESC, id LIMIT $4 OFFSET $5"
+    )))
+    .bind(endpoint)
+    .bind(supplier)
     .bind(status)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(db)
     .await?;
-    let total = sqlx::query_scalar(
+    let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM notification_messages
-         WHERE endpoint_id = $1 AND ($2::text IS NULL OR status = $2)",
-    )
-    .bind(endpoint_id)
+         WHERE {IN_LOG} AND ($3::text IS NULL OR status = $3)"
+    )))
+    .bind(endpoint)
+    .bind(supplier)
     .bind(status)
     .fetch_one(db)
     .await?;
@@ -342,17 +369,19 @@ pub struct AttemptView {
     pub error: Option<String>,
 }
 
-/// The attempts of one event's message to one endpoint, oldest first; `None` if there is no
-/// such message.
+/// The attempts of one event's message in a delivery log, oldest first; `None` if the log
+/// has no message of that event.
 pub async fn attempts_for(
     db: impl PgExecutor<'_> + Copy,
-    endpoint_id: Uuid,
+    log: DeliveryLog,
     event_id: Uuid,
 ) -> sqlx::Result<Option<Vec<AttemptView>>> {
-    let message: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM notification_messages WHERE endpoint_id = $1 AND event_id = $2",
-    )
-    .bind(endpoint_id)
+    let (endpoint, supplier) = log.params();
+    let message: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM notification_messages WHERE {IN_LOG} AND event_id = $3 LIMIT 1"
+    )))
+    .bind(endpoint)
+    .bind(supplier)
     .bind(event_id)
     .fetch_optional(db)
     .await?;

@@ -80,6 +80,14 @@ fn webhook_routes() -> Router<AppState> {
     const ONE: &str = "/suppliers/{supplier_id}/webhook-endpoints/{endpoint_id}";
     Router::new()
         .route(
+            "/suppliers/{supplier_id}/email-messages",
+            get(webhook_deliveries::email_messages),
+        )
+        .route(
+            "/suppliers/{supplier_id}/email-messages/{event_id}/attempts",
+            get(webhook_deliveries::email_attempts),
+        )
+        .route(
             ENDPOINTS,
             post(webhook_endpoints::create).get(webhook_endpoints::list),
         )

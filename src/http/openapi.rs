@@ -29,6 +29,7 @@ use super::{
         webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::secret,
         webhook_endpoints::rotate_secret, webhook_deliveries::test, webhook_deliveries::messages,
         webhook_deliveries::attempts, webhook_deliveries::resend, webhook_deliveries::recover,
+        webhook_deliveries::email_messages, webhook_deliveries::email_attempts,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"),

@@ -2,7 +2,7 @@
 //! `…/messages/{event_id}/resend`, `…/recover`, and `…/test`. Same visibility as the endpoint.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,10 +14,16 @@ use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{AuthUser, RequestId, ValidJson, ValidQuery};
 use super::pagination::{PageQuery, PageView};
 use super::state::AppState;
-use super::webhook_endpoint_access::{EndpointPath, MessagePath, submit_change, visible_endpoint};
+use super::webhook_endpoint_access::{
+    EndpointPath, MessagePath, path_error, submit_change, visible_endpoint,
+};
 use super::write_request::WriteRequest;
-use crate::db::audit;
-use crate::db::notification_messages::{self, AttemptView, MessageStatus, MessageView};
+use crate::db::notification_messages::{
+    self, AttemptView, DeliveryLog, MessageStatus, MessageView,
+};
+use crate::db::page::PageRequest;
+use crate::db::{audit, catalogue};
+use crate::domain::webhook_endpoint_changes::authorise;
 use crate::messaging::command::ResourceRef;
 use crate::messaging::commands::webhook_endpoint::EndpointChange;
 use crate::messaging::events::WebhookTest;
@@ -47,28 +53,87 @@ pub async fn messages(
     path: EndpointPath,
     ValidQuery(query): ValidQuery<MessageQuery>,
 ) -> ApiResult<Json<PageView<MessageView>>> {
-    let page = PageQuery {
-        page: query.page,
-        per_page: query.per_page,
-    }
-    .parse()?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some("PENDING") => Some(MessageStatus::Pending),
-        Some("DELIVERED") => Some(MessageStatus::Delivered),
-        Some("FAILED") => Some(MessageStatus::Failed),
-        Some(other) => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "status",
-                "UNKNOWN_STATUS",
-                format!("expected PENDING, DELIVERED or FAILED, got {other:?}"),
-            )]));
-        }
-    };
+    let (status, page) = query.parse()?;
     let endpoint = visible_endpoint(&state, &user, path).await?;
-    let paged =
-        notification_messages::list_for_endpoint(&state.db, endpoint.id, status, page).await?;
+    let log = DeliveryLog::Endpoint(endpoint.id);
+    let paged = notification_messages::list(&state.db, log, status, page).await?;
     Ok(Json(PageView::new(paged, page)))
+}
+
+impl MessageQuery {
+    /// The status filter and the page, validated.
+    fn parse(self) -> ApiResult<(Option<MessageStatus>, PageRequest)> {
+        let page = PageQuery {
+            page: self.page,
+            per_page: self.per_page,
+        }
+        .parse()?;
+        let status = match self.status.as_deref() {
+            None => None,
+            Some("PENDING") => Some(MessageStatus::Pending),
+            Some("DELIVERED") => Some(MessageStatus::Delivered),
+            Some("FAILED") => Some(MessageStatus::Failed),
+            Some(other) => {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "status",
+                    "UNKNOWN_STATUS",
+                    format!("expected PENDING, DELIVERED or FAILED, got {other:?}"),
+                )]));
+            }
+        };
+        Ok((status, page))
+    }
+}
+
+/// The e-mails to a supplier's order contact, newest first.
+#[utoipa::path(get, path = "/api/v1/suppliers/{supplier_id}/email-messages",
+    tag = "webhooks", params(("supplier_id" = Uuid, Path, description = "Supplier id"), MessageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = PageView<MessageView>), (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn email_messages(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(supplier_id): Path<String>,
+    ValidQuery(query): ValidQuery<MessageQuery>,
+) -> ApiResult<Json<PageView<MessageView>>> {
+    let (status, page) = query.parse()?;
+    let log = visible_email_log(&state, &user, &supplier_id).await?;
+    let paged = notification_messages::list(&state.db, log, status, page).await?;
+    Ok(Json(PageView::new(paged, page)))
+}
+
+/// Every attempt to e-mail one event to the supplier.
+#[utoipa::path(get, path = "/api/v1/suppliers/{supplier_id}/email-messages/{event_id}/attempts",
+    tag = "webhooks", params(("supplier_id" = Uuid, Path, description = "Supplier id"),
+        ("event_id" = Uuid, Path, description = "Event id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<AttemptView>), (status = 404, body = super::error::Problem)))]
+pub async fn email_attempts(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((supplier_id, event_id)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<AttemptView>>> {
+    let log = visible_email_log(&state, &user, &supplier_id).await?;
+    let event_id = event_id.parse().map_err(|_| path_error("event_id"))?;
+    notification_messages::attempts_for(&state.db, log, event_id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+/// A supplier's e-mail log, if this user may see it (as its webhook endpoints).
+async fn visible_email_log(
+    state: &AppState,
+    user: &AuthUser,
+    supplier_id: &str,
+) -> ApiResult<DeliveryLog> {
+    let supplier_id: Uuid = supplier_id.parse().map_err(|_| path_error("supplier_id"))?;
+    authorise(user.role, user.org_id, supplier_id).map_err(ApiError::Refused)?;
+    if !catalogue::supplier_exists(&state.db, supplier_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(DeliveryLog::SupplierEmails(supplier_id))
 }
 
 /// Every attempt to deliver one event to the endpoint.
@@ -87,7 +152,7 @@ pub async fn attempts(
     }: MessagePath,
 ) -> ApiResult<Json<Vec<AttemptView>>> {
     let endpoint = visible_endpoint(&state, &user, path).await?;
-    notification_messages::attempts_for(&state.db, endpoint.id, event_id)
+    notification_messages::attempts_for(&state.db, DeliveryLog::Endpoint(endpoint.id), event_id)
         .await?
         .map(Json)
         .ok_or(ApiError::NotFound)

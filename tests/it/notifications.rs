@@ -601,6 +601,42 @@ async fn the_supplier_contact_is_mailed_new_and_cancelled_purchase_orders() {
     assert_eq!(cancelled.status(), 200);
     let mail = wait_for_mail(&contact, "Cancelled", WITHIN).await;
     assert!(mail.text.contains(number) && mail.text.contains("ordered twice"));
+
+    // The e-mail delivery log, as the supplier sees it.
+    let supplier = app.login(world::SUPPLIER_EMAIL).await;
+    let log_path = format!(
+        "/api/v1/suppliers/{}/email-messages",
+        world::supplier_id(world::SUPPLIER_CODE)
+    );
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    let log = loop {
+        let log = app
+            .get_json(&format!("{log_path}?status=DELIVERED"), &supplier)
+            .await;
+        if log["total"] == 2 {
+            break log;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let types: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["purchase_order.cancelled", "purchase_order.created"]
+    );
+    assert_eq!(log["items"][0]["recipient"], contact.as_str());
+    let event_id = log["items"][0]["event_id"].as_str().unwrap();
+    let attempts = app
+        .get_json(&format!("{log_path}/{event_id}/attempts"), &supplier)
+        .await;
+    assert_eq!(attempts[0]["succeeded"], true);
+    let other = app.login(world::SUPPLIER2_EMAIL).await;
+    assert_eq!(app.get(&log_path, &other).await.status(), 404);
     app.cleanup().await;
 }
 
