@@ -156,7 +156,10 @@ async fn deliver(ctx: &NotifierContext, message: ClaimedMessage, token: Uuid) {
 /// has failed everything for too long.
 async fn after_webhook(ctx: &NotifierContext, endpoint: &EndpointRow, verdict: Verdict, ok: bool) {
     let now = Utc::now();
-    if let Err(error) = webhook_endpoints::record_health(&ctx.db, endpoint.id, ok, now).await {
+    // Only a change of health is written: a healthy endpoint's success costs nothing more.
+    if ok == endpoint.failing_since.is_some()
+        && let Err(error) = webhook_endpoints::record_health(&ctx.db, endpoint.id, ok, now).await
+    {
         tracing::warn!(%error, endpoint_id = %endpoint.id, "endpoint health not recorded");
     }
     let disable_after = chrono::Duration::from_std(ctx.config.webhook.disable_after)

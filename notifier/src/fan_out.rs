@@ -51,28 +51,18 @@ pub async fn run(
 }
 
 async fn handle(ctx: &NotifierContext, batch: Vec<async_nats::jetstream::Message>) {
-    let mut messages = Vec::new();
-    let mut failed = false;
-    for message in &batch {
-        match DomainEvent::decode_message(&message.payload) {
-            Ok((event, decoded)) => match messages_for(ctx, &event, &decoded).await {
-                Ok(new) => messages.extend(new),
-                Err(error) => {
-                    tracing::warn!(%error, event_id = %event.id, "fan-out failed");
-                    failed = true;
-                    break;
-                }
-            },
-            // Not ours to deliver (or a newer version): nothing to do, and never blocking.
-            Err(error) => tracing::warn!(%error, subject = %message.subject, "event skipped"),
+    let stored = async {
+        let mut messages = Vec::new();
+        for message in &batch {
+            match DomainEvent::decode_message(&message.payload) {
+                Ok((event, decoded)) => messages.extend(messages_for(ctx, &event, &decoded).await?),
+                // Not ours to deliver (or a newer version): nothing to do, and never blocking.
+                Err(error) => tracing::warn!(%error, subject = %message.subject, "event skipped"),
+            }
         }
-    }
-    let stored = if failed {
-        Err(sqlx::Error::PoolTimedOut)
-    } else {
         insert(ctx, &messages).await
     };
-    match stored {
+    match stored.await {
         Ok(created) => {
             if created > 0 {
                 ctx.wake.notify_one();

@@ -216,10 +216,11 @@ pub struct AttemptRecord {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Records an attempt and moves the message on, if this notifier still holds its lease (a
-/// notifier that stalled past its lease records nothing: the message is someone else's now).
-/// Returns whether it was recorded.
+/// Records an attempt and moves the message on, in one transaction, if this notifier still
+/// holds its lease (a notifier that stalled past its lease records nothing: the message is
+/// someone else's now). Returns whether it was recorded.
 pub async fn record_attempt(conn: &mut PgConnection, record: &AttemptRecord) -> sqlx::Result<bool> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let status = match (record.succeeded, record.next_attempt_at) {
         (true, _) => MessageStatus::Delivered,
         (false, Some(_)) => MessageStatus::Pending,
@@ -241,7 +242,7 @@ pub async fn record_attempt(conn: &mut PgConnection, record: &AttemptRecord) -> 
     .bind(&record.error)
     .bind(record.succeeded)
     .bind(finished)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if moved == 0 {
@@ -264,8 +265,9 @@ pub async fn record_attempt(conn: &mut PgConnection, record: &AttemptRecord) -> 
     .bind(record.http_status)
     .bind(&record.response_excerpt)
     .bind(&record.error)
-    .execute(conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(true)
 }
 
