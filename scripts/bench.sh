@@ -63,7 +63,7 @@ wait_for "ingress $(ingress_url)/ready" 120 curl -fs -o /dev/null "$(ingress_url
 if [[ $mode == webhooks ]]; then
   say "bench: webhooks, $webhooks messages, NATS sync $sync, process logs in .local/logs/"
   "$BW_BIN/webhookbench" --base-url "$(ingress_url)" --messages "$webhooks" \
-    --notifier-bin "$BW_BIN/notifier" "$@"
+    --notifier-bin "$BW_BIN/notifier" --notifier-log "$LOG_DIR/notifier.log" "$@"
   exit
 fi
 say "bench: $mode, NATS sync $sync ($NATS_URL), process logs in .local/logs/"

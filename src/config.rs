@@ -177,6 +177,9 @@ pub struct Config {
     pub webhook: WebhookConfig,
     /// Notifier.
     pub notifier: NotifierConfig,
+    /// Where this process serves /metrics, /health and /ready (BW_OPS_ADDR; unset: the
+    /// process's own loopback default).
+    pub ops_addr: Option<SocketAddr>,
     /// Time zone of order dates (BW_BUSINESS_TIMEZONE).
     pub business_timezone: chrono_tz::Tz,
     /// Log format (BW_LOG_FORMAT).
@@ -282,6 +285,14 @@ impl Config {
                     "Blue Whale <orders@bluewhale.test>".to_owned(),
                 )?,
             },
+            ops_addr: env
+                .raw("BW_OPS_ADDR")
+                .map(|raw| raw.parse())
+                .transpose()
+                .map_err(|_| ConfigError {
+                    var: "BW_OPS_ADDR",
+                    message: "expected host:port".to_owned(),
+                })?,
             business_timezone,
             log_format,
         })

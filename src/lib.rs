@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod messaging;
+pub mod ops;
 pub mod process;
 pub mod security;
 pub mod shutdown;

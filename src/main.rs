@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use bluewhale::config::Config;
-use bluewhale::{bootstrap, http, process, shutdown};
+use bluewhale::{bootstrap, http, ops, process, shutdown};
 
 fn main() -> ExitCode {
     process::main("ingress", run)
@@ -13,6 +13,7 @@ fn main() -> ExitCode {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     let infra = bootstrap::connect(&config, "bluewhale-ingress").await?;
+    let _ops = ops::start(ops::Role::Ingress, &config, &infra).await?;
     let listener = tokio::net::TcpListener::bind(config.http.addr)
         .await
         .with_context(|| format!("binding BW_HTTP_ADDR {}", config.http.addr))?;

@@ -19,7 +19,9 @@ use bluewhale::messaging::commands::ChangeWebhookEndpoint;
 use bluewhale::messaging::commands::webhook_endpoint::EndpointChange;
 use bluewhale::messaging::envelope::{Actor, Envelope};
 use bluewhale::messaging::publish::publish_command;
+use bluewhale::ops::metrics as m;
 use bluewhale::security::webhook_signature::SigningKey;
+use metrics::counter;
 
 use crate::context::NotifierContext;
 use crate::email_content::EmailContent;
@@ -147,6 +149,18 @@ async fn deliver(ctx: &NotifierContext, message: ClaimedMessage, token: Uuid) {
         }
     }
     tracing::debug!(message_id = %message.id, attempt = message.attempts, ?verdict, "attempt");
+    let outcome = match verdict {
+        Verdict::Delivered => "delivered",
+        Verdict::RetryAfter(_) => "retried",
+        Verdict::Failed => "failed",
+        Verdict::DisableEndpoint => "gone",
+    };
+    let channel = if endpoint.is_some() {
+        "webhook"
+    } else {
+        "email"
+    };
+    counter!(m::NOTIFICATION_ATTEMPTS, "channel" => channel, "outcome" => outcome).increment(1);
     if let Some(endpoint) = endpoint {
         after_webhook(ctx, &endpoint, verdict, record.succeeded).await;
     }

@@ -18,9 +18,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::sync::{Notify, watch};
 
-use bluewhale::bootstrap;
 use bluewhale::config::Config;
 use bluewhale::messaging::streams;
+use bluewhale::{bootstrap, ops};
 
 use crate::context::NotifierContext;
 use crate::email_transport::EmailTransport;
@@ -29,8 +29,9 @@ use crate::webhook_transport::WebhookTransport;
 /// Runs a notifier until `shutdown` resolves, then drains: the fan-out batch and the attempts
 /// in flight finish and are recorded.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-    let bootstrap::Infrastructure { ns, db, nats, js } =
-        bootstrap::connect(&config, "bluewhale-notifier").await?;
+    let infra = bootstrap::connect(&config, "bluewhale-notifier").await?;
+    let _ops = ops::start(ops::Role::Notifier, &config, &infra).await?;
+    let bootstrap::Infrastructure { ns, db, nats, js } = infra;
     let consumer = streams::ensure_notifier(&js, &ns)
         .await
         .context("setting up the notifier consumer")?;

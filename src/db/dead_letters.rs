@@ -66,3 +66,10 @@ pub async fn find_for_command(
     .fetch_optional(pool)
     .await
 }
+
+/// Dead letters by reason.
+pub async fn count_by_reason(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY reason")
+        .fetch_all(db)
+        .await
+}

@@ -442,3 +442,13 @@ pub async fn recover(
     .await
     .map(|done| done.rows_affected())
 }
+
+/// Per channel, the age in seconds of the oldest message not delivered yet.
+pub async fn oldest_pending(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, f64)>> {
+    sqlx::query_as(
+        "SELECT channel, extract(epoch FROM now() - min(created_at))::float8
+         FROM notification_messages WHERE status = 'PENDING' GROUP BY channel",
+    )
+    .fetch_all(db)
+    .await
+}

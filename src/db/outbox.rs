@@ -99,3 +99,12 @@ pub async fn record_failure(
         .await?;
     Ok(())
 }
+
+/// Outbox rows not yet published, and the age of the oldest in seconds.
+pub async fn lag(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<(i64, Option<f64>)> {
+    sqlx::query_as(
+        "SELECT count(*), extract(epoch FROM now() - min(created_at))::float8 FROM outbox",
+    )
+    .fetch_one(db)
+    .await
+}

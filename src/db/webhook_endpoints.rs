@@ -240,3 +240,15 @@ pub async fn failing_since_before(
     .fetch_all(db)
     .await
 }
+
+/// Endpoints not deleted: `(enabled, disabled, failing)`, failing being enabled ones whose
+/// last attempts failed.
+pub async fn count_by_state(db: impl PgExecutor<'_>) -> sqlx::Result<(i64, i64, i64)> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE enabled), count(*) FILTER (WHERE NOT enabled),
+             count(*) FILTER (WHERE enabled AND failing_since IS NOT NULL)
+         FROM webhook_endpoints WHERE deleted_at IS NULL",
+    )
+    .fetch_one(db)
+    .await
+}

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod pagination;
 pub mod purchase_order_transitions;
 pub mod purchase_orders;
+pub mod request_metrics;
 pub mod state;
 pub mod webhook_deliveries;
 pub mod webhook_endpoint_access;
@@ -185,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
         .merge(Scalar::with_url("/docs", openapi::ApiDoc::openapi()))
         .nest("/api/v1", api)
+        .route_layer(axum::middleware::from_fn(request_metrics::record))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))

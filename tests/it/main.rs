@@ -5,6 +5,7 @@ mod delivery;
 mod event_stream;
 mod http_errors;
 mod lifecycle;
+mod metrics;
 mod notifications;
 mod orders;
 mod scoping;

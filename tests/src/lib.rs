@@ -228,6 +228,8 @@ impl TestApp {
             ("BW_WEBHOOK_RETRY_SCHEDULE", "0,0.2,0.2,0.2".to_owned()),
             ("BW_NOTIFIER_POLL_MS", "50".to_owned()),
             ("BW_SMTP_URL", mail::smtp_url()),
+            // Every process's ops server on a free port (found with bluewhale::ops::server::bound).
+            ("BW_OPS_ADDR", "127.0.0.1:0".to_owned()),
             ("BW_HTTP_ADDR", "127.0.0.1:0".to_owned()),
             ("BW_MIGRATE_ON_START", "false".to_owned()),
             ("BW_DB_MAX_CONNECTIONS", "5".to_owned()),
@@ -263,8 +265,22 @@ impl TestApp {
             nats.clone(),
             ns.clone(),
         );
+        // The binary starts its ops server in main; the in-process ingress gets one here.
+        let ops = bluewhale::ops::start(
+            bluewhale::ops::Role::Ingress,
+            &config,
+            &bluewhale::bootstrap::Infrastructure {
+                ns: ns.clone(),
+                db: db.clone(),
+                nats: nats.clone(),
+                js: js.clone(),
+            },
+        )
+        .await
+        .expect("ingress ops server");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            let _ops = ops;
             bluewhale::http::serve(listener, state, async {
                 let _ = stopped.await;
             })
@@ -365,6 +381,13 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("notifier did not create its consumer");
+    }
+
+    /// `http://<addr>` of the ops server of the last started `role` (`ingress`, `worker`,
+    /// `notifier`) in this test process.
+    pub fn ops_url(&self, role: &str) -> String {
+        let addr = bluewhale::ops::server::bound(role).expect("that process runs an ops server");
+        format!("http://{addr}")
     }
 
     /// Stops notifier `index` gracefully (attempts in flight finish).

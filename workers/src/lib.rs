@@ -19,9 +19,9 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::{Notify, watch};
 
-use bluewhale::bootstrap;
 use bluewhale::config::Config;
 use bluewhale::messaging::streams;
+use bluewhale::{bootstrap, ops};
 
 use crate::consumer::ConsumerSettings;
 use crate::context::WorkerContext;
@@ -31,12 +31,14 @@ use crate::registry::Registry;
 /// Runs a worker (consumer and outbox relay) until `shutdown` resolves, then drains: batches
 /// in flight finish and are acknowledged, and the relay publishes what they committed.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let infra = bootstrap::connect(&config, "bluewhale-worker").await?;
+    let _ops = ops::start(ops::Role::Worker, &config, &infra).await?;
     let bootstrap::Infrastructure {
         ns,
         db: pool,
         nats,
         js,
-    } = bootstrap::connect(&config, "bluewhale-worker").await?;
+    } = infra;
     let settings = ConsumerSettings {
         batch_size: config.worker.batch_size,
         concurrency: config.worker.concurrency,

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::Message;
 use chrono::Utc;
@@ -14,6 +14,8 @@ use bluewhale::db::commands::{self, CommandRecord, Outcome as RecordedOutcome};
 use bluewhale::db::{audit, outbox};
 use bluewhale::messaging::command::CommandSpec;
 use bluewhale::messaging::events::OutboxEvent;
+use bluewhale::ops::metrics as m;
+use metrics::{counter, histogram};
 
 use crate::context::WorkerContext;
 use crate::disposition::{Disposition, FailureKind, classify};
@@ -151,6 +153,7 @@ async fn apply<H: Handler>(
     if !events.is_empty() {
         ctx.outbox_ready.notify_one();
     }
+    observe::<H::Command>(&records, decided, started.elapsed());
     tracing::debug!(
         kind = H::Command::TYPE,
         commands = todo.len(),
@@ -160,6 +163,25 @@ async fn apply<H: Handler>(
         "batch committed"
     );
     Ok(())
+}
+
+/// The metrics of a committed batch: its size and times, and per command its outcome and its
+/// latency from acceptance by the ingress to this commit.
+fn observe<C: CommandSpec>(records: &[CommandRecord], decided: Duration, total: Duration) {
+    let kind = C::TYPE;
+    histogram!(m::HANDLER_DURATION, "type" => kind).record(decided.as_secs_f64());
+    histogram!(m::BATCH_DURATION, "type" => kind).record(total.as_secs_f64());
+    histogram!(m::BATCH_SIZE, "type" => kind).record(records.len() as f64);
+    let committed = Utc::now();
+    for record in records {
+        let outcome = match record.outcome {
+            RecordedOutcome::Applied => "applied",
+            RecordedOutcome::Rejected => "rejected",
+        };
+        counter!(m::COMMANDS, "type" => kind, "outcome" => outcome).increment(1);
+        let latency = (committed - record.issued_at).to_std().unwrap_or_default();
+        histogram!(m::COMMAND_LATENCY, "type" => kind).record(latency.as_secs_f64());
+    }
 }
 
 /// The `commands` row of a decided command.

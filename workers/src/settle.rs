@@ -2,6 +2,10 @@
 //! (recorded first, acknowledged after).
 
 use async_nats::jetstream::{AckKind, Message};
+use metrics::counter;
+
+use bluewhale::messaging::commands::aggregate_of;
+use bluewhale::ops::metrics as m;
 use uuid::Uuid;
 
 use crate::context::WorkerContext;
@@ -26,6 +30,22 @@ pub fn after_failure(
     ctx.retry.after_failure(kind, delivered(message), error)
 }
 
+/// Counts a command that did not reach an outcome this time, by its subject's type (only types
+/// this build knows: a hand-made subject must not create series).
+fn count(ctx: &WorkerContext, message: &Message, outcome: &'static str) {
+    let mut tokens = ctx.ns.strip(&message.subject).split('.').skip(2);
+    let kind = match (tokens.next(), tokens.next()) {
+        (Some(aggregate), Some(verb)) => format!("{aggregate}.{verb}"),
+        _ => String::new(),
+    };
+    let kind = if aggregate_of(&kind).is_some() {
+        kind
+    } else {
+        "unknown".to_owned()
+    };
+    counter!(m::COMMANDS, "type" => kind, "outcome" => outcome).increment(1);
+}
+
 /// Carries out a disposition. A dead letter is acknowledged only once it is recorded.
 pub async fn settle(
     ctx: &WorkerContext,
@@ -37,11 +57,15 @@ pub async fn settle(
         Disposition::Ack => message.ack().await,
         Disposition::RetryAfter(delay) => {
             tracing::info!(subject = %message.subject, ?delay, "transient failure: redelivery scheduled");
+            count(ctx, message, "retried");
             message.ack_with(AckKind::Nak(Some(delay))).await
         }
         Disposition::DeadLetter { reason, error } => {
             match dead_letter::record(ctx, message, command_id, reason, &error).await {
-                Ok(()) => message.ack().await,
+                Ok(()) => {
+                    count(ctx, message, "dead_lettered");
+                    message.ack().await
+                }
                 Err(record_error) => {
                     tracing::error!(%record_error, "cannot record dead letter: redelivery scheduled");
                     message

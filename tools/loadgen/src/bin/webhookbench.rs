@@ -27,6 +27,7 @@ struct Args {
     messages: u64,
     concurrency: usize,
     notifier_bin: String,
+    notifier_log: Option<String>,
     password: String,
 }
 
@@ -36,6 +37,7 @@ fn parse() -> Result<Args> {
         messages: 1000,
         concurrency: 32,
         notifier_bin: "target/release/notifier".into(),
+        notifier_log: None,
         password: std::env::var("BLUEWHALE_DEMO_PASSWORD")
             .unwrap_or_else(|_| "bluewhale-demo".into()),
     };
@@ -47,8 +49,10 @@ fn parse() -> Result<Args> {
             "--messages" => args.messages = value()?.parse().context("--messages")?,
             "--concurrency" => args.concurrency = value()?.parse().context("--concurrency")?,
             "--notifier-bin" => args.notifier_bin = value()?,
+            "--notifier-log" => args.notifier_log = Some(value()?),
             other => bail!(
-                "unknown flag {other}; flags: --base-url URL --messages N --concurrency C --notifier-bin PATH"
+                "unknown flag {other}; flags: --base-url URL --messages N --concurrency C \
+                 --notifier-bin PATH --notifier-log PATH"
             ),
         }
     }
@@ -177,9 +181,15 @@ async fn main() -> Result<()> {
     );
 
     let started = Instant::now();
+    let log = match &args.notifier_log {
+        Some(path) => {
+            Stdio::from(std::fs::File::create(path).with_context(|| format!("creating {path}"))?)
+        }
+        None => Stdio::null(),
+    };
     let mut notifier = tokio::process::Command::new(&args.notifier_bin)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(log)
         .spawn()
         .with_context(|| format!("starting {}", args.notifier_bin))?;
     let pid = notifier.id().context("notifier pid")?;
