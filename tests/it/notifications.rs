@@ -94,6 +94,18 @@ async fn wait_for_status(app: &TestApp, endpoint_id: &str, count: usize, status:
     }
 }
 
+/// Gives the demo supplier an order contact no other test uses; returns it.
+async fn fresh_contact(app: &TestApp, label: &str) -> String {
+    let contact = unique_address(label);
+    sqlx::query("UPDATE suppliers SET order_contact_email = $1 WHERE id = $2")
+        .bind(&contact)
+        .bind(world::supplier_id(world::SUPPLIER_CODE))
+        .execute(&app.db)
+        .await
+        .expect("contact set");
+    contact
+}
+
 /// Polls the endpoint until it reads disabled; returns it.
 async fn wait_until_disabled(app: &TestApp, path: &str, token: &str) -> Value {
     let deadline = tokio::time::Instant::now() + WITHIN;
@@ -267,13 +279,7 @@ async fn a_failing_receiver_is_retried_with_the_same_id_and_fresh_signatures() {
 #[tokio::test]
 async fn a_410_disables_the_endpoint_audits_it_and_mails_the_supplier() {
     let mut app = TestApp::spawn().await;
-    let contact = unique_address("gone");
-    sqlx::query("UPDATE suppliers SET order_contact_email = $1 WHERE id = $2")
-        .bind(&contact)
-        .bind(world::supplier_id(world::SUPPLIER_CODE))
-        .execute(&app.db)
-        .await
-        .unwrap();
+    let contact = fresh_contact(&app, "gone").await;
     app.start_notifier().await;
     let receiver = Receiver::start(vec![Reply::status(410)]).await;
     let (id, _) = register(&app, world::SUPPLIER_CODE, &receiver.url("/gone"), None).await;
@@ -552,13 +558,7 @@ async fn without_the_allow_list_the_notifier_refuses_to_connect_to_loopback() {
 #[tokio::test]
 async fn the_supplier_contact_is_mailed_new_and_cancelled_purchase_orders() {
     let mut app = TestApp::spawn().await;
-    let contact = unique_address("orders");
-    sqlx::query("UPDATE suppliers SET order_contact_email = $1 WHERE id = $2")
-        .bind(&contact)
-        .bind(world::supplier_id(world::SUPPLIER_CODE))
-        .execute(&app.db)
-        .await
-        .unwrap();
+    let contact = fresh_contact(&app, "orders").await;
     app.start_notifier().await;
     let order = app.priced_order("mailed").await;
     let po = po_of(&order, world::SUPPLIER_CODE);
