@@ -23,8 +23,13 @@ pub struct OrderView {
     pub reference: Option<String>,
     /// Ordering station.
     pub station_id: Uuid,
-    /// PENDING, REJECTED, or derived from the purchase orders.
+    /// PENDING, DEAD_LETTERED, REJECTED, or derived from the purchase orders.
     pub status: String,
+    /// Why a DEAD_LETTERED order is not processed: `{code, detail}`, and for staff the
+    /// reason, error and dead-letter id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub dead_letter: Option<Value>,
     /// Acceptance date in the business time zone; prices are those of this date.
     pub order_date: NaiveDate,
     /// Delivery date asked for.
@@ -176,6 +181,7 @@ async fn with_purchase_orders(pool: &PgPool, rows: Vec<OrderRow>) -> sqlx::Resul
                 reference: Some(r.reference),
                 station_id: r.station_id,
                 status: r.status,
+                dead_letter: None,
                 order_date: r.order_date,
                 requested_delivery_date: r.requested_delivery_date,
                 notes: r.notes,

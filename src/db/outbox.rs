@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::messaging::events::{Event, OutboxEvent};
 
-/// One event as written to an outbox row.
+/// One message as written to an outbox row: an event, or a command published again.
 #[derive(Debug, Serialize)]
-struct StoredEvent<'a> {
+struct StoredEvent<'a, T: Serialize + ?Sized> {
     subject: &'a str,
     id: Uuid,
-    event: &'a Event,
+    event: &'a T,
 }
 
 /// One event as read back for publication: the event stays raw JSON, published byte for byte.
@@ -32,7 +32,7 @@ pub async fn insert(conn: &mut PgConnection, events: &[OutboxEvent]) -> sqlx::Re
     if events.is_empty() {
         return Ok(());
     }
-    let stored: Vec<StoredEvent<'_>> = events
+    let stored: Vec<StoredEvent<'_, Event>> = events
         .iter()
         .map(|e| StoredEvent {
             subject: &e.subject,
@@ -40,6 +40,30 @@ pub async fn insert(conn: &mut PgConnection, events: &[OutboxEvent]) -> sqlx::Re
             event: &e.event,
         })
         .collect();
+    insert_row(conn, &stored).await
+}
+
+/// Writes a command to be published again (a dead letter's replay) as its own outbox row: the
+/// relay publishes it byte for byte on `subject` with message id `message_id`, once the
+/// transaction that decided the replay has committed.
+pub async fn insert_command(
+    conn: &mut PgConnection,
+    subject: &str,
+    message_id: Uuid,
+    payload: &RawValue,
+) -> sqlx::Result<()> {
+    let stored = [StoredEvent {
+        subject,
+        id: message_id,
+        event: payload,
+    }];
+    insert_row(conn, &stored).await
+}
+
+async fn insert_row<T: Serialize + ?Sized>(
+    conn: &mut PgConnection,
+    stored: &[StoredEvent<'_, T>],
+) -> sqlx::Result<()> {
     let json = serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query("INSERT INTO outbox (id, events, event_count) VALUES ($1, $2::json, $3)")
         .bind(Uuid::now_v7())

@@ -25,6 +25,10 @@ pub enum RefusalCode {
     ValidationFailed,
     /// The webhook endpoint is disabled, so nothing can be delivered to it (409).
     WebhookEndpointDisabled,
+    /// The dead letter was replayed or discarded already (409).
+    DeadLetterNotOpen,
+    /// The dead letter's payload cannot be published as a command again (409).
+    DeadLetterNotReplayable,
 }
 
 impl RefusalCode {
@@ -38,6 +42,8 @@ impl RefusalCode {
             RefusalCode::Forbidden => "FORBIDDEN",
             RefusalCode::ValidationFailed => "VALIDATION_FAILED",
             RefusalCode::WebhookEndpointDisabled => "WEBHOOK_ENDPOINT_DISABLED",
+            RefusalCode::DeadLetterNotOpen => "DEAD_LETTER_NOT_OPEN",
+            RefusalCode::DeadLetterNotReplayable => "DEAD_LETTER_NOT_REPLAYABLE",
         }
     }
 }

@@ -170,6 +170,35 @@ where
         };
     }
     submission.precheck.await?;
+    publish_new(
+        state,
+        user,
+        request_id,
+        write,
+        (id, &hash),
+        submission.command,
+    )
+    .await?;
+    if let Some(wait) = write.wait
+        && let Some(stored) = wait_for_outcome(state, id, wait).await?
+    {
+        return final_answer(state, user, &resource, &stored, wait, answer).await;
+    }
+    answer
+        .accepted(state, user, id, &resource, CommandStatus::Pending)
+        .await
+}
+
+/// Envelopes and publishes a command that passed its checks, under `id` with the request
+/// `hash`; a duplicate publish of the same request is fine, of another one a 409.
+pub async fn publish_new<C: CommandSpec>(
+    state: &AppState,
+    user: &AuthUser,
+    request_id: &RequestId,
+    write: &WriteRequest,
+    (id, hash): (Uuid, &str),
+    command: C,
+) -> ApiResult<()> {
     let envelope = Envelope::new(
         id,
         write.received_at,
@@ -177,9 +206,9 @@ where
         request_id.0.clone(),
         Some(Idempotency {
             key: write.idempotency_key.clone(),
-            request_hash: hash.clone(),
+            request_hash: hash.to_owned(),
         }),
-        submission.command,
+        command,
     );
     let published = publish_command(&state.js, &state.ns, &envelope)
         .await
@@ -192,14 +221,7 @@ where
         return Err(ApiError::IdempotencyKeyReused);
     }
     tracing::debug!(command_id = %id, kind = C::TYPE, duplicate = published.duplicate, "command accepted");
-    if let Some(wait) = write.wait
-        && let Some(stored) = wait_for_outcome(state, id, wait).await?
-    {
-        return final_answer(state, user, &resource, &stored, wait, answer).await;
-    }
-    answer
-        .accepted(state, user, id, &resource, CommandStatus::Pending)
-        .await
+    Ok(())
 }
 
 /// The request hash of an accepted command, wherever it is now: in the stream, processed, or
@@ -219,7 +241,7 @@ async fn stored_hash(state: &AppState, id: Uuid) -> ApiResult<Option<String>> {
 }
 
 /// Polls the processed-command record until the outcome is there or `wait` has passed.
-async fn wait_for_outcome(
+pub async fn wait_for_outcome(
     state: &AppState,
     id: Uuid,
     wait: Duration,

@@ -12,7 +12,9 @@ use super::command_path::CommandStatus;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AuthUser, PathId};
 use super::state::AppState;
+use crate::db::dead_letters::DeadLetterRow;
 use crate::db::{commands, dead_letters};
+use crate::domain::dead_letter_resolution::DeadLetterStatus;
 use crate::messaging::command::ResourceRef;
 use crate::messaging::commands::aggregate_of;
 use crate::messaging::envelope::Envelope;
@@ -67,25 +69,62 @@ pub async fn get(
         };
         let issuer = envelope.actor.user_id;
         let resource = resource(&state, &letter.subject, &envelope.kind);
-        // The reason is for staff; the issuer learns that an operator has it in hand.
-        let problem = if user.role.is_staff() {
-            serde_json::json!({"code": "DEAD_LETTERED", "detail": letter.error, "reason": letter.reason})
-        } else {
-            serde_json::json!({"code": "DEAD_LETTERED",
-                "detail": "The command could not be processed; operators have been told."})
+        let (status, problem) = match letter.status() {
+            // Replayed: on its way back to the stream through the outbox.
+            DeadLetterStatus::Replayed => (CommandStatus::Pending, None),
+            DeadLetterStatus::Open | DeadLetterStatus::Discarded => (
+                CommandStatus::DeadLettered,
+                Some(dead_letter_problem(&letter, user.role.is_staff())),
+            ),
         };
-        let view = unprocessed(
-            envelope,
-            resource,
-            CommandStatus::DeadLettered,
-            Some(problem),
-        );
+        let view = unprocessed(envelope, resource, status, problem);
         return visible(may_see(Some(issuer)), view);
     }
     // Processed between the reads: the database has it now.
     match commands::find(&state.db, id).await? {
         Some(stored) => visible(may_see(stored.user_id), processed(stored)),
         None => Err(ApiError::NotFound),
+    }
+}
+
+/// Where command `id` stands, if it was ever accepted: processed, in the stream, or
+/// dead-lettered (a replayed dead letter is PENDING again).
+pub async fn command_status(state: &AppState, id: Uuid) -> ApiResult<Option<CommandStatus>> {
+    if let Some(stored) = commands::find(&state.db, id).await? {
+        return Ok(Some(CommandStatus::of_outcome(&stored.outcome)));
+    }
+    let pending = pending_any(&state.js, &state.ns, id)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("nats: {e}")))?;
+    if pending.is_some() {
+        return Ok(Some(CommandStatus::Pending));
+    }
+    if let Some(letter) = dead_letters::find_for_command(&state.db, id).await? {
+        return Ok(Some(match letter.status() {
+            DeadLetterStatus::Replayed => CommandStatus::Pending,
+            DeadLetterStatus::Open | DeadLetterStatus::Discarded => CommandStatus::DeadLettered,
+        }));
+    }
+    // Processed between the reads: the database has it now.
+    Ok(commands::find(&state.db, id)
+        .await?
+        .map(|stored| CommandStatus::of_outcome(&stored.outcome)))
+}
+
+/// The problem of a dead-lettered command: the reason is for staff; the issuer learns that an
+/// operator has it in hand (or decided it is not to be processed).
+pub fn dead_letter_problem(letter: &DeadLetterRow, staff: bool) -> Value {
+    let discarded = letter.status() == DeadLetterStatus::Discarded;
+    if staff {
+        serde_json::json!({"code": "DEAD_LETTERED", "detail": letter.error, "reason": letter.reason,
+            "dead_letter_id": letter.id, "discarded": discarded,
+            "discard_reason": letter.resolution_reason})
+    } else if discarded {
+        serde_json::json!({"code": "DEAD_LETTERED",
+            "detail": "The command could not be processed and operators closed it; submit it again if it is still needed."})
+    } else {
+        serde_json::json!({"code": "DEAD_LETTERED",
+            "detail": "The command could not be processed; operators have been told."})
     }
 }
 

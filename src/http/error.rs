@@ -219,6 +219,10 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
         RefusalCode::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
         RefusalCode::ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
         RefusalCode::WebhookEndpointDisabled => (StatusCode::CONFLICT, "Webhook endpoint disabled"),
+        RefusalCode::DeadLetterNotOpen => (StatusCode::CONFLICT, "Dead letter already resolved"),
+        RefusalCode::DeadLetterNotReplayable => {
+            (StatusCode::CONFLICT, "Dead letter not replayable")
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod health;
 pub mod login_throttle;
 pub mod me;
 pub mod openapi;
+pub mod ops_dead_letters;
 pub mod order_request;
 pub mod orders;
 pub mod pagination;
@@ -119,6 +120,29 @@ fn webhook_routes() -> Router<AppState> {
         )
 }
 
+/// `/ops/…`: what operators repair the pipeline with.
+fn ops_routes() -> Router<AppState> {
+    Router::new()
+        .route("/ops/dead-letters", get(ops_dead_letters::list))
+        .route(
+            "/ops/dead-letters/replay",
+            post(ops_dead_letters::replay_matching),
+        )
+        .route(
+            "/ops/dead-letters/discard",
+            post(ops_dead_letters::discard_matching),
+        )
+        .route("/ops/dead-letters/{id}", get(ops_dead_letters::get))
+        .route(
+            "/ops/dead-letters/{id}/replay",
+            post(ops_dead_letters::replay),
+        )
+        .route(
+            "/ops/dead-letters/{id}/discard",
+            post(ops_dead_letters::discard),
+        )
+}
+
 /// The whole API with its middleware.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.http.request_timeout;
@@ -173,6 +197,7 @@ pub fn router(state: AppState) -> Router {
         .route("/commands/{id}", get(commands::get))
         .route("/events/stream", get(event_stream::stream))
         .merge(webhook_routes())
+        .merge(ops_routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Every API answer is someone's data (tokens included): no cache may keep it.

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, catalogue, commands, contracts, event_stream, health, me, orders,
+    auth, catalogue, commands, contracts, event_stream, health, me, ops_dead_letters, orders,
     purchase_order_transitions, purchase_orders, webhook_deliveries, webhook_endpoints,
 };
 
@@ -30,10 +30,13 @@ use super::{
         webhook_endpoints::rotate_secret, webhook_deliveries::test, webhook_deliveries::messages,
         webhook_deliveries::attempts, webhook_deliveries::resend, webhook_deliveries::recover,
         webhook_deliveries::email_messages, webhook_deliveries::email_attempts,
+        ops_dead_letters::list, ops_dead_letters::get, ops_dead_letters::replay,
+        ops_dead_letters::discard, ops_dead_letters::replay_matching,
+        ops_dead_letters::discard_matching,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"),
-        (name = "purchase orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "health"))
+        (name = "purchase orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "ops"), (name = "health"))
 )]
 pub struct ApiDoc;
 

@@ -5,10 +5,12 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::command_path::{self, Answer, CommandStatus, Submission, header_value};
+use super::commands::dead_letter_problem;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{AuthUser, PathId, RequestId, ValidJson, ValidQuery};
 use super::order_request::SubmitOrderRequest;
@@ -18,6 +20,7 @@ use super::write_request::WriteRequest;
 use crate::db::orders::{self, OrderFilter, OrderView};
 use crate::db::{catalogue, dead_letters};
 use crate::domain::business_date::order_date;
+use crate::domain::dead_letter_resolution::DeadLetterStatus;
 use crate::domain::money::CURRENCY_EUR;
 use crate::domain::roles::{OrderingRefusal, Scope, may_order_for};
 use crate::messaging::command::ResourceRef;
@@ -158,13 +161,13 @@ pub async fn get(
         return Ok(Json(order));
     }
     let pending = match pending_of::<SubmitOrder>(&state.js, &state.ns, id).await {
-        Ok(Some(pending)) => Some(pending.envelope),
-        Ok(None) => dead_lettered_submission(&state, id).await?,
+        Ok(Some(pending)) => Some((pending.envelope, None)),
+        Ok(None) => dead_lettered_submission(&state, id, user.role.is_staff()).await?,
         Err(e) => return Err(ApiError::Unavailable(format!("nats: {e}"))),
     };
     match pending {
-        Some(envelope) if visible(scope, envelope.data.station_id) => {
-            Ok(Json(pending_view(&envelope.data)))
+        Some((envelope, problem)) if visible(scope, envelope.data.station_id) => {
+            Ok(Json(pending_view(&envelope.data, problem)))
         }
         // Processed between the two reads: the database has it now.
         _ => orders::find(&state.db, scope, id)
@@ -174,14 +177,22 @@ pub async fn get(
     }
 }
 
-/// A dead-lettered submission awaits an operator: for its station it is still pending.
+/// A dead-lettered submission: DEAD_LETTERED with its problem until it is replayed (then
+/// PENDING again, on its way back through the outbox).
 async fn dead_lettered_submission(
     state: &AppState,
     id: Uuid,
-) -> ApiResult<Option<Envelope<SubmitOrder>>> {
-    Ok(dead_letters::find_for_command(&state.db, id)
-        .await?
-        .and_then(|letter| serde_json::from_slice(&letter.payload).ok()))
+    staff: bool,
+) -> ApiResult<Option<(Envelope<SubmitOrder>, Option<Value>)>> {
+    let Some(letter) = dead_letters::find_for_command(&state.db, id).await? else {
+        return Ok(None);
+    };
+    let Ok(envelope) = serde_json::from_slice::<Envelope<SubmitOrder>>(&letter.payload) else {
+        return Ok(None);
+    };
+    let problem = (letter.status() != DeadLetterStatus::Replayed)
+        .then(|| dead_letter_problem(&letter, staff));
+    Ok(Some((envelope, problem)))
 }
 
 fn visible(scope: Scope, station_id: Uuid) -> bool {
@@ -192,12 +203,19 @@ fn visible(scope: Scope, station_id: Uuid) -> bool {
     }
 }
 
-fn pending_view(command: &SubmitOrder) -> OrderView {
+/// An order not processed: PENDING, or DEAD_LETTERED with the dead letter's problem.
+fn pending_view(command: &SubmitOrder, dead_letter: Option<Value>) -> OrderView {
     OrderView {
         id: command.order_id,
         reference: None,
         station_id: command.station_id,
-        status: "PENDING".to_owned(),
+        status: if dead_letter.is_some() {
+            "DEAD_LETTERED"
+        } else {
+            "PENDING"
+        }
+        .to_owned(),
+        dead_letter,
         order_date: command.order_date,
         requested_delivery_date: command.requested_delivery_date,
         notes: command.notes.clone(),

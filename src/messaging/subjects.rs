@@ -77,6 +77,11 @@ impl Namespace {
         self.subject(&format!("bw.cmd.{kind}.{aggregate_id}.{command_id}"))
     }
 
+    /// Whether `subject` is a command subject of this namespace (what a replay may publish to).
+    pub fn is_command_subject(&self, subject: &str) -> bool {
+        subject.starts_with(&self.subject("bw.cmd.")) && !subject.contains(['*', '>', ' '])
+    }
+
     /// Filter matching the subject of command `command_id` of type `kind` (`"*.*"` for any:
     /// every type is two tokens), whatever its aggregate.
     pub fn pending_command_filter(&self, kind: &str, command_id: Uuid) -> String {
@@ -127,6 +132,10 @@ mod tests {
         );
         assert_eq!(ns.command_ids(&subject), Some((id, cmd)));
         assert_eq!(ns.command_ids("t42.bw.cmd.x"), None);
+        assert!(ns.is_command_subject(&subject));
+        assert!(!ns.is_command_subject(&format!("bw.cmd.order.submit.{id}.{cmd}")));
+        assert!(!ns.is_command_subject("t42.bw.evt.order.priced.x"));
+        assert!(!ns.is_command_subject("t42.bw.cmd.>"));
         assert_eq!(ns.commands_stream(), "t42_COMMANDS");
         assert_eq!(
             ns.dead_letter_for(&subject),

@@ -37,7 +37,7 @@ pub const CONSUMER_WAITING: &str = "bluewhale_consumer_waiting";
 pub const OUTBOX_ROWS: &str = "bluewhale_outbox_rows";
 /// `bluewhale_outbox_oldest_age_seconds`.
 pub const OUTBOX_AGE: &str = "bluewhale_outbox_oldest_age_seconds";
-/// `bluewhale_dead_letters{reason}`.
+/// `bluewhale_dead_letters{reason}`: open ones.
 pub const DEAD_LETTERS: &str = "bluewhale_dead_letters";
 /// `bluewhale_notification_attempts_total{channel, outcome}`: delivered, retried, failed.
 pub const NOTIFICATION_ATTEMPTS: &str = "bluewhale_notification_attempts_total";
@@ -113,7 +113,7 @@ fn describe() {
     describe_gauge!(CONSUMER_WAITING, "Pull requests waiting");
     describe_gauge!(OUTBOX_ROWS, "Outbox rows not yet published");
     describe_gauge!(OUTBOX_AGE, Unit::Seconds, "Age of the oldest outbox row");
-    describe_gauge!(DEAD_LETTERS, "Dead letters, by reason");
+    describe_gauge!(DEAD_LETTERS, "Open dead letters, by reason");
     describe_counter!(NOTIFICATION_ATTEMPTS, "Webhook and e-mail attempts");
     describe_gauge!(WEBHOOK_ENDPOINTS, "Webhook endpoints, by state");
     describe_gauge!(

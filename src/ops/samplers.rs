@@ -144,7 +144,13 @@ async fn worker_tables(db: &PgPool) -> sqlx::Result<()> {
     let (rows, oldest) = outbox::lag(db).await?;
     gauge!(m::OUTBOX_ROWS).set(rows as f64);
     gauge!(m::OUTBOX_AGE).set(oldest.unwrap_or(0.0));
-    for (reason, count) in dead_letters::count_by_reason(db).await? {
+    // Every known reason is set, so a series falls back to 0 once its letters are resolved.
+    let open = dead_letters::count_by_reason(db).await?;
+    for reason in dead_letters::REASONS {
+        let count = open
+            .iter()
+            .find(|(r, _)| r == reason)
+            .map_or(0, |(_, n)| *n);
         gauge!(m::DEAD_LETTERS, "reason" => reason).set(count as f64);
     }
     Ok(())

@@ -5,53 +5,13 @@ use std::time::Duration;
 
 use bluewhale::messaging::commands::SubmitOrder;
 use bluewhale::messaging::pending::pending_of;
+use bluewhale_tests::faults::{break_master_orders, heal, wait_for};
 use bluewhale_tests::{TestApp, three_supplier_order, world};
 use serde_json::Value;
 use uuid::Uuid;
 
 async fn submit(app: &TestApp, token: &str, key: &str) -> String {
     app.accept_order(token, key, &three_supplier_order()).await
-}
-
-/// Makes inserts into master_orders fail with `sqlstate` — every insert, or only the order
-/// with `only_key` as idempotency key — until [`heal`]. A real fault in the real database: the
-/// worker sees exactly what PostgreSQL would send.
-async fn break_master_orders(app: &TestApp, sqlstate: &str, only_key: Option<&str>) {
-    let condition = only_key.map_or("true".to_owned(), |key| {
-        format!("NEW.idempotency_key = '{key}'")
-    });
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF {condition} THEN RAISE EXCEPTION 'injected fault' USING ERRCODE = '{sqlstate}'; \
-         END IF; RETURN NEW; END $$"
-    )))
-    .execute(&app.db)
-    .await
-    .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER test_fault BEFORE INSERT ON master_orders \
-         FOR EACH ROW EXECUTE FUNCTION test_fault()",
-    )
-    .execute(&app.db)
-    .await
-    .unwrap();
-}
-
-async fn heal(app: &TestApp) {
-    sqlx::query("DROP TRIGGER test_fault ON master_orders")
-        .execute(&app.db)
-        .await
-        .unwrap();
-}
-
-async fn wait_for(what: &str, mut condition: impl AsyncFnMut() -> bool) {
-    for _ in 0..300 {
-        if condition().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test]
@@ -202,7 +162,7 @@ async fn a_transient_failure_is_retried_and_nothing_partial_is_written() {
 }
 
 #[tokio::test]
-async fn a_command_failing_on_every_delivery_is_dead_lettered_and_still_reads_pending() {
+async fn a_command_failing_on_every_delivery_is_dead_lettered_and_reads_so() {
     let app = TestApp::options()
         .env("BW_WORKER_MAX_DELIVER", "2")
         .spawn()
@@ -223,9 +183,12 @@ async fn a_command_failing_on_every_delivery_is_dead_lettered_and_still_reads_pe
         app.stream_messages("COMMANDS").await == 0
     })
     .await;
-    // Not lost: the station still sees it pending (awaiting an operator), never 404.
+    // Not lost, never 404: the station sees it dead-lettered, awaiting an operator, without
+    // the internal reason.
     let order = app.get_order(&token, &id).await;
-    assert_eq!(order["status"], "PENDING");
+    assert_eq!(order["status"], "DEAD_LETTERED");
+    assert_eq!(order["dead_letter"]["code"], "DEAD_LETTERED");
+    assert!(order["dead_letter"].get("reason").is_none(), "{order}");
     assert_eq!(app.count("master_orders").await, 0);
     app.cleanup().await;
 }

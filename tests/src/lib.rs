@@ -20,6 +20,7 @@ use bluewhale::messaging::Namespace;
 
 pub use bluewhale_seed::world;
 
+pub mod faults;
 pub mod mail;
 pub mod receiver;
 

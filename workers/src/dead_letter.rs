@@ -33,10 +33,12 @@ pub async fn record(
         id,
         command_id,
         subject: msg.subject.to_string(),
+        headers: headers_json(msg.headers.as_ref()),
         payload: msg.payload.to_vec(),
         reason: reason.to_owned(),
         error: error.to_owned(),
         delivery_count: i32::try_from(delivered).unwrap_or(i32::MAX),
+        stream_sequence: i64::try_from(info.stream_sequence).unwrap_or(i64::MAX),
     };
     let mut conn = ctx.db.acquire().await?;
     dead_letters::insert(&mut conn, &letter).await?;
@@ -56,6 +58,19 @@ pub async fn record(
     .await?;
     tracing::warn!(subject = %msg.subject, reason, error, delivered, "command dead-lettered");
     Ok(())
+}
+
+/// The message's headers as `{name: [values]}`, for operators to inspect.
+fn headers_json(headers: Option<&HeaderMap>) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (name, values) in headers.into_iter().flat_map(|h| h.iter()) {
+        let values = values
+            .iter()
+            .map(|v| serde_json::Value::from(v.as_str()))
+            .collect();
+        map.insert(name.to_string(), serde_json::Value::Array(values));
+    }
+    serde_json::Value::Object(map)
 }
 
 /// Header values cannot hold line breaks, and stay short.

@@ -85,6 +85,7 @@ impl Registry {
             .with(handlers::submit_order::SubmitOrderHandler)
             .with(handlers::purchase_order_transition::TransitionHandler)
             .with(handlers::webhook_endpoint::WebhookEndpointHandler)
+            .with(handlers::dead_letter_resolution::DeadLetterResolutionHandler)
     }
 
     /// Adds a handler. Two handlers for one type and version are a programming error.
@@ -152,6 +153,7 @@ mod tests {
         assert_eq!(
             Registry::standard().kinds(),
             [
+                ("dead_letter.resolve", 1),
                 ("order.submit", 2),
                 ("purchase_order.transition", 1),
                 ("webhook_endpoint.change", 1)

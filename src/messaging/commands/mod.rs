@@ -1,9 +1,11 @@
 //! Command payloads (the `data` of an envelope), one module per command family.
 
+pub mod dead_letter;
 pub mod order_submit;
 pub mod purchase_order_transition;
 pub mod webhook_endpoint;
 
+pub use dead_letter::ResolveDeadLetter;
 pub use order_submit::SubmitOrder;
 pub use purchase_order_transition::TransitionPurchaseOrder;
 pub use webhook_endpoint::ChangeWebhookEndpoint;
@@ -22,6 +24,7 @@ pub fn aggregate_of(kind: &str) -> Option<&'static str> {
             ChangeWebhookEndpoint::TYPE,
             ChangeWebhookEndpoint::AGGREGATE,
         ),
+        (ResolveDeadLetter::TYPE, ResolveDeadLetter::AGGREGATE),
     ]
     .into_iter()
     .find_map(|(k, aggregate)| (k == kind).then_some(aggregate))
@@ -37,6 +40,7 @@ mod tests {
             SubmitOrder::TYPE,
             TransitionPurchaseOrder::TYPE,
             ChangeWebhookEndpoint::TYPE,
+            ResolveDeadLetter::TYPE,
         ] {
             assert_eq!(kind.split('.').count(), 2, "{kind}");
             assert!(aggregate_of(kind).is_some());

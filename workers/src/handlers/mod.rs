@@ -1,5 +1,6 @@
 //! Command handlers, one module per command family: load, decide (domain), write (db).
 
+pub mod dead_letter_resolution;
 pub mod purchase_order_transition;
 pub mod submit_order;
 pub mod webhook_endpoint;
