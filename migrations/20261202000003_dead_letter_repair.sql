@@ -15,3 +15,18 @@ ALTER TABLE dead_letters
 
 -- The ops list: newest first within a status, keyset-paged on (created_at, id).
 CREATE INDEX dead_letters_status_idx ON dead_letters (status, created_at DESC, id DESC);
+
+-- Every process says it is alive every few seconds, so operators see which run.
+CREATE TABLE process_heartbeats (
+    instance_id  uuid PRIMARY KEY,
+    role         text NOT NULL,
+    host         text NOT NULL,
+    pid          integer NOT NULL,
+    ops_addr     text NOT NULL,
+    started_at   timestamptz NOT NULL,
+    seen_at      timestamptz NOT NULL
+);
+
+-- Throughput and latency of the last minutes, read by the ops overview: BRIN stays tiny and
+-- cheap to maintain on an append-mostly table.
+CREATE INDEX commands_processed_brin ON commands USING brin (processed_at);

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod command_throughput;
 pub mod commands;
 pub mod contracts;
 pub mod dead_letters;
@@ -12,6 +13,7 @@ pub mod orders;
 pub mod outbox;
 pub mod page;
 pub mod pricing_inputs;
+pub mod process_heartbeats;
 pub mod purchase_order_history;
 pub mod purchase_order_lifecycle;
 pub mod purchase_orders;

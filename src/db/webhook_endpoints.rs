@@ -101,6 +101,18 @@ const COLUMNS: &str = "id, supplier_id, url, description, event_types, enabled, 
      secret, previous_secret, previous_secret_expires_at, failing_since, version, deleted_at, \
      created_at, updated_at";
 
+/// Endpoints disabled or failing, the longest in trouble first, at most `limit`.
+pub async fn in_trouble(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<EndpointRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints
+         WHERE deleted_at IS NULL AND (NOT enabled OR failing_since IS NOT NULL)
+         ORDER BY coalesce(failing_since, updated_at), id LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// One endpoint, deleted or not.
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<EndpointRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(

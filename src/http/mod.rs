@@ -13,6 +13,7 @@ pub mod login_throttle;
 pub mod me;
 pub mod openapi;
 pub mod ops_dead_letters;
+pub mod ops_overview;
 pub mod order_request;
 pub mod orders;
 pub mod pagination;
@@ -71,6 +72,7 @@ impl AppState {
                 config.auth.login_lockout,
             )),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
+            consumer_rates: Arc::default(),
             config,
         }
     }
@@ -123,6 +125,7 @@ fn webhook_routes() -> Router<AppState> {
 /// `/ops/…`: what operators repair the pipeline with.
 fn ops_routes() -> Router<AppState> {
     Router::new()
+        .route("/ops/overview", get(ops_overview::overview))
         .route("/ops/dead-letters", get(ops_dead_letters::list))
         .route(
             "/ops/dead-letters/replay",

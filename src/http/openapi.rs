@@ -4,8 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, catalogue, commands, contracts, event_stream, health, me, ops_dead_letters, orders,
-    purchase_order_transitions, purchase_orders, webhook_deliveries, webhook_endpoints,
+    auth, catalogue, commands, contracts, event_stream, health, me, ops_dead_letters, ops_overview,
+    orders, purchase_order_transitions, purchase_orders, webhook_deliveries, webhook_endpoints,
 };
 
 /// The API description, generated from the handlers.
@@ -30,7 +30,7 @@ use super::{
         webhook_endpoints::rotate_secret, webhook_deliveries::test, webhook_deliveries::messages,
         webhook_deliveries::attempts, webhook_deliveries::resend, webhook_deliveries::recover,
         webhook_deliveries::email_messages, webhook_deliveries::email_attempts,
-        ops_dead_letters::list, ops_dead_letters::get, ops_dead_letters::replay,
+        ops_overview::overview, ops_dead_letters::list, ops_dead_letters::get, ops_dead_letters::replay,
         ops_dead_letters::discard, ops_dead_letters::replay_matching,
         ops_dead_letters::discard_matching,
     ),

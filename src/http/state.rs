@@ -31,4 +31,6 @@ pub struct AppState {
     /// Set when the ingress is shutting down: long-lived responses (event streams) end, so
     /// the graceful drain does not wait for them forever.
     pub closing: Arc<watch::Sender<bool>>,
+    /// Ack floors of the consumers read by the ops overview, for its rates.
+    pub consumer_rates: Arc<std::sync::Mutex<crate::ops::consumer_rates::ConsumerRates>>,
 }

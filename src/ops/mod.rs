@@ -1,7 +1,10 @@
 //! What operators see of every process: Prometheus metrics, and `/metrics`, `/health` and
 //! `/ready` on an ops address of the process's own.
 
+pub mod consumer_rates;
+pub mod heartbeat;
 pub mod metrics;
+pub mod queues;
 pub mod samplers;
 pub mod server;
 
@@ -50,6 +53,7 @@ pub async fn start(role: Role, config: &Config, infra: &Infrastructure) -> anyho
             js: infra.js.clone(),
             ns: infra.ns.clone(),
             max_connections: config.database.max_connections,
+            heartbeat: heartbeat::of_this_process(role, server.addr),
         },
     );
     Ok(Ops {

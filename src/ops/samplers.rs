@@ -6,12 +6,13 @@
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use futures::TryStreamExt;
 use metrics::{gauge, histogram};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
 use super::metrics as m;
+use super::queues;
+use crate::db::process_heartbeats::{self, Heartbeat};
 use crate::db::{dead_letters, notification_messages, outbox, webhook_endpoints};
 use crate::messaging::Namespace;
 
@@ -53,6 +54,8 @@ pub struct Sources {
     pub ns: Namespace,
     /// The pool's limit.
     pub max_connections: u32,
+    /// What this process reports of itself.
+    pub heartbeat: Heartbeat,
 }
 
 /// A running sampler; dropping it stops it.
@@ -78,6 +81,9 @@ pub fn start(role: Role, sources: Sources) -> Sampler {
 
 /// One round of readings; a source that fails keeps its last value and is logged at debug.
 pub async fn sample(role: Role, s: &Sources) {
+    if let Err(error) = process_heartbeats::beat(&s.db, &s.heartbeat).await {
+        tracing::debug!(%error, "heartbeat not written");
+    }
     pool(s).await;
     nats(s);
     if role != Role::Ingress
@@ -119,22 +125,16 @@ fn nats(s: &Sources) {
 }
 
 async fn streams(s: &Sources) -> anyhow::Result<()> {
-    for bare in ["COMMANDS", "EVENTS", "DLQ"] {
-        let mut stream = s.js.get_stream(s.ns.stream(bare)).await?;
-        let info = stream.info().await?;
-        let label = bare.to_owned();
-        gauge!(m::STREAM_MESSAGES, "stream" => label.clone()).set(info.state.messages as f64);
-        gauge!(m::STREAM_BYTES, "stream" => label.clone()).set(info.state.bytes as f64);
-        let consumers: Vec<_> = stream.consumers().try_collect().await?;
-        for consumer in consumers {
-            let labels = [
-                ("stream", label.clone()),
-                ("consumer", consumer.name.clone()),
-            ];
-            gauge!(m::CONSUMER_PENDING, &labels).set(consumer.num_pending as f64);
-            gauge!(m::CONSUMER_ACK_PENDING, &labels).set(consumer.num_ack_pending as f64);
-            gauge!(m::CONSUMER_REDELIVERED, &labels).set(consumer.num_redelivered as f64);
-            gauge!(m::CONSUMER_WAITING, &labels).set(consumer.num_waiting as f64);
+    for stream in queues::read(&s.js, &s.ns).await? {
+        let label = stream.name;
+        gauge!(m::STREAM_MESSAGES, "stream" => label.clone()).set(stream.messages as f64);
+        gauge!(m::STREAM_BYTES, "stream" => label.clone()).set(stream.bytes as f64);
+        for consumer in stream.consumers {
+            let labels = [("stream", label.clone()), ("consumer", consumer.name)];
+            gauge!(m::CONSUMER_PENDING, &labels).set(consumer.pending as f64);
+            gauge!(m::CONSUMER_ACK_PENDING, &labels).set(consumer.ack_pending as f64);
+            gauge!(m::CONSUMER_REDELIVERED, &labels).set(consumer.redelivered as f64);
+            gauge!(m::CONSUMER_WAITING, &labels).set(consumer.waiting as f64);
         }
     }
     Ok(())

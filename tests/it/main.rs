@@ -8,6 +8,7 @@ mod http_errors;
 mod lifecycle;
 mod metrics;
 mod notifications;
+mod ops_overview;
 mod orders;
 mod scoping;
 mod seed;
