@@ -55,11 +55,11 @@ mod tests {
             rates.record(start + Duration::from_secs(10), "EVENTS/n", 5),
             None
         );
-        // Readings older than the window are forgotten.
-        let late = start + Duration::from_secs(75);
-        assert_eq!(rates.record(late, "COMMANDS/w", 1_250), Some(650.0 / 65.0));
+        // Readings older than the window are forgotten: at 65 s the rate runs from 10 s.
+        let late = start + Duration::from_secs(65);
+        assert_eq!(rates.record(late, "COMMANDS/w", 1_150), Some(10.0));
         assert_eq!(
-            rates.record(late + Duration::from_secs(70), "COMMANDS/w", 1_250),
+            rates.record(late + Duration::from_secs(70), "COMMANDS/w", 1_150),
             None
         );
     }
