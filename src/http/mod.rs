@@ -226,6 +226,9 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
+                // A client's id travels into logs, audit rows and NATS headers: one that is not
+                // 1–128 visible ASCII characters is replaced by ours.
+                .layer(axum::middleware::map_request(drop_invalid_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -247,6 +250,27 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// Longest client-sent `x-request-id` kept.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Whether a client-sent request id may be kept: 1–128 visible ASCII characters.
+pub fn is_valid_request_id(value: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&value.len()) && value.iter().all(u8::is_ascii_graphic)
+}
+
+async fn drop_invalid_request_id<B>(mut request: Request<B>) -> Request<B> {
+    if request
+        .headers()
+        .get_all(REQUEST_ID)
+        .iter()
+        .enumerate()
+        .any(|(i, v)| i > 0 || !is_valid_request_id(v.as_bytes()))
+    {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
 }
 
 #[derive(Clone, Copy)]

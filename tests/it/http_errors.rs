@@ -936,3 +936,53 @@ async fn every_response_carries_a_request_id_and_a_client_one_is_echoed() {
     }
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_invalid_client_request_id_is_replaced_before_it_reaches_logs_audit_or_nats() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::STATION_EMAIL).await;
+    let too_long = "x".repeat(129);
+    for (key, sent) in [
+        ("rid-long", too_long.as_str()),
+        ("rid-space", "two words"),
+        ("rid-quote", "a\"b\tc"),
+    ] {
+        let response = app
+            .http
+            .post(format!("{}/api/v1/orders", app.base_url))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .header("x-request-id", sent)
+            .json(&three_supplier_order())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{key}");
+        let echoed = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(echoed.parse::<uuid::Uuid>().is_ok(), "{key}: {echoed}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        let id = body["id"].as_str().unwrap().to_owned();
+        app.wait_until_processed(&token, &id).await;
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT request_id FROM commands WHERE id = $1")
+                .bind(id.parse::<uuid::Uuid>().unwrap())
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(stored.as_deref(), Some(echoed.as_str()), "{key}");
+    }
+    // 128 visible characters are the client's to keep.
+    let longest = "y".repeat(128);
+    let kept = app
+        .http
+        .get(format!("{}/health", app.base_url))
+        .header("x-request-id", &longest)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], longest.as_str());
+    app.cleanup().await;
+}
