@@ -19,6 +19,7 @@ failed=()
 step() { say "==> $*"; "$@" || failed+=("$*"); }
 step cargo fmt --all -- --check
 step cargo clippy --workspace --all-targets -- -D warnings
+step scripts/check-alerts.sh
 if cargo nextest --version >/dev/null 2>&1; then
   # nextest does not run doctests; they go first so that nextest's summary closes the run.
   step cargo test --workspace --doc
