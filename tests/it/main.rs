@@ -11,3 +11,4 @@ mod orders;
 mod scoping;
 mod seed;
 mod webhook_endpoints;
+mod worker_robustness;
