@@ -13,6 +13,8 @@ export BW_TEST_PG_URL=${BW_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postg
 export BW_TEST_NATS_URL=${BW_TEST_NATS_URL:-$NATS_URL}
 export BW_TEST_SMTP_URL=${BW_TEST_SMTP_URL:-$BW_SMTP_URL}
 export BW_TEST_MAIL_WEB_URL=${BW_TEST_MAIL_WEB_URL:-$BW_MAIL_WEB_URL}
+# The NATS restart test runs a throwaway server of its own (never the shared one): same binary.
+export BW_TEST_NATS_SERVER=${BW_TEST_NATS_SERVER:-$(nats_binary)}
 cd "$BW_ROOT"
 
 failed=()

@@ -112,6 +112,9 @@ pub struct WorkerConfig {
     pub max_deliver: u32,
     /// JetStream ack wait (BW_ACK_WAIT_SECS).
     pub ack_wait: Duration,
+    /// After SIGTERM, how long batches in flight and the relay may take before they are
+    /// abandoned and the process exits (BW_DRAIN_TIMEOUT_SECS).
+    pub drain_timeout: Duration,
 }
 
 /// Webhook endpoint rules and delivery settings (ingress and notifier).
@@ -271,6 +274,7 @@ impl Config {
                 batch_size: env.positive("BW_WORKER_BATCH_SIZE", 64)?,
                 max_deliver: env.positive("BW_WORKER_MAX_DELIVER", 5)?,
                 ack_wait: env.seconds("BW_ACK_WAIT_SECS", 30)?,
+                drain_timeout: env.seconds("BW_DRAIN_TIMEOUT_SECS", 25)?,
             },
             webhook: WebhookConfig::from_env(&env)?,
             notifier: NotifierConfig {
@@ -413,6 +417,7 @@ mod tests {
         assert_eq!(config.nats.url, "nats://127.0.0.1:14222");
         assert_eq!(config.business_timezone, chrono_tz::Europe::Paris);
         assert_eq!(config.worker.max_deliver, 5);
+        assert_eq!(config.worker.drain_timeout, Duration::from_secs(25));
         assert_eq!(config.webhook.retry_schedule.len(), 8);
         assert_eq!(config.webhook.retry_schedule[2], Duration::from_secs(300));
         assert!(!config.webhook.allow_http);

@@ -20,6 +20,15 @@ pub async fn connect(
         .name(name)
         .retry_on_initial_connect()
         .connection_timeout(std::time::Duration::from_secs(5))
+        // The client's default backoff reaches 4 s between attempts: after an outage of a few
+        // seconds the processes would stay away that long after the server is back.
+        .reconnect_delay_callback(reconnect_delay)
         .connect(url)
         .await
+}
+
+/// Pause before reconnect attempt `attempts`: at once, then 100 ms more each time, at most 1 s.
+fn reconnect_delay(attempts: usize) -> std::time::Duration {
+    let steps = u64::try_from(attempts.saturating_sub(1)).unwrap_or(u64::MAX);
+    std::time::Duration::from_millis(steps.saturating_mul(100).min(1_000))
 }

@@ -13,3 +13,4 @@ mod orders;
 mod scoping;
 mod seed;
 mod webhook_endpoints;
+mod worker_robustness;

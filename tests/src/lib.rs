@@ -22,6 +22,7 @@ pub use bluewhale_seed::world;
 
 pub mod faults;
 pub mod mail;
+pub mod nats_server;
 pub mod receiver;
 
 /// Password of every demo user in the template database.
@@ -763,4 +764,27 @@ pub fn three_supplier_order() -> Value {
             {"product_id": world::product_id("BW-LABL-0110"), "supplier_id": world::supplier_id("ETIQLYON"), "quantity": 1},
         ]
     })
+}
+
+impl TestApp {
+    /// Whether the worker started by [`TestApp::start_worker`] is still running (has not
+    /// returned, with an error or otherwise).
+    pub fn worker_running(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| !w.task.is_finished())
+    }
+
+    /// Polls an order until it is no longer PENDING; `None` if it still is after `within`.
+    pub async fn processed_within(&self, token: &str, id: &str, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let body = self.get_order(token, id).await;
+            if body["status"] != "PENDING" {
+                return Some(body);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
