@@ -17,7 +17,13 @@ where
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(config.log_format);
+    let telemetry = match crate::telemetry::init(name, config.log_format) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -30,11 +36,12 @@ where
     };
     let outcome = runtime.block_on(serve(config));
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    if let Err(error) = &outcome {
+        tracing::error!(error = format!("{error:#}"), "{name} stopped");
+    }
+    telemetry.shutdown();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "{name} stopped");
-            ExitCode::FAILURE
-        }
+        Err(_) => ExitCode::FAILURE,
     }
 }

@@ -21,7 +21,9 @@ use bluewhale::messaging::envelope::{Actor, Envelope};
 use bluewhale::messaging::publish::publish_command;
 use bluewhale::ops::metrics as m;
 use bluewhale::security::webhook_signature::SigningKey;
+use bluewhale::telemetry;
 use metrics::counter;
+use tracing::Instrument as _;
 
 use crate::context::NotifierContext;
 use crate::email_content::EmailContent;
@@ -92,8 +94,24 @@ async fn claim(ctx: &NotifierContext, limit: usize) -> Vec<(ClaimedMessage, Uuid
     }
 }
 
-/// One attempt of one message, recorded with its verdict.
+/// One attempt of one message, in the trace of the request whose change it delivers.
 async fn deliver(ctx: &NotifierContext, message: ClaimedMessage, token: Uuid) {
+    let correlation = message.correlation();
+    let span = tracing::info_span!(
+        "delivery",
+        message_id = %message.id,
+        channel = %message.channel,
+        event_type = %message.event_type,
+        attempt = message.attempts,
+        request_id = correlation.request_id.as_deref(),
+        trace_id = tracing::field::Empty,
+    );
+    telemetry::adopt(&span, correlation.traceparent);
+    attempt(ctx, message, token).instrument(span).await;
+}
+
+/// One attempt of one message, recorded with its verdict.
+async fn attempt(ctx: &NotifierContext, message: ClaimedMessage, token: Uuid) {
     let started_at = Utc::now();
     let clock = Instant::now();
     let (attempt, endpoint) = if message.channel == "EMAIL" {
@@ -148,7 +166,11 @@ async fn deliver(ctx: &NotifierContext, message: ClaimedMessage, token: Uuid) {
             return;
         }
     }
-    tracing::debug!(message_id = %message.id, attempt = message.attempts, ?verdict, "attempt");
+    tracing::info!(
+        ?verdict,
+        http_status = record.http_status,
+        "delivery attempted"
+    );
     let outcome = match verdict {
         Verdict::Delivered => "delivered",
         Verdict::RetryAfter(_) => "retried",
@@ -218,7 +240,8 @@ async fn disable(ctx: &NotifierContext, endpoint: &EndpointRow, reason: String) 
             change: EndpointChange::Disable { reason },
         },
     );
-    match publish_command(&ctx.js, &ctx.ns, &envelope).await {
+    // A decision of the system, not of the request whose message failed: a trace of its own.
+    match publish_command(&ctx.js, &ctx.ns, &envelope, None).await {
         Ok(_) => tracing::info!(endpoint_id = %endpoint.id, "endpoint disable requested"),
         Err(error) => tracing::warn!(%error, endpoint_id = %endpoint.id, "disable not published"),
     }

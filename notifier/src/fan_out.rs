@@ -13,7 +13,10 @@ use uuid::Uuid;
 use bluewhale::db::notification_messages::{self, Channel, NewMessage};
 use bluewhale::db::purchase_orders::PurchaseOrderView;
 use bluewhale::db::{supplier_notifications, webhook_endpoints};
+use bluewhale::messaging::correlation::Correlation;
 use bluewhale::messaging::events::{DomainEvent, Event};
+use bluewhale::telemetry;
+use tracing::Instrument as _;
 
 use crate::context::NotifierContext;
 use crate::email_content::{self, EmailContent, OrderMail};
@@ -55,7 +58,10 @@ async fn handle(ctx: &NotifierContext, batch: Vec<async_nats::jetstream::Message
         let mut messages = Vec::new();
         for message in &batch {
             match DomainEvent::decode_message(&message.payload) {
-                Ok((event, decoded)) => messages.extend(messages_for(ctx, &event, &decoded).await?),
+                Ok((event, decoded)) => {
+                    let received = Correlation::from_headers(message.headers.as_ref());
+                    messages.extend(fan_out_traced(ctx, &event, &decoded, received).await?);
+                }
                 // Not ours to deliver (or a newer version): nothing to do, and never blocking.
                 Err(error) => tracing::warn!(%error, subject = %message.subject, "event skipped"),
             }
@@ -109,11 +115,39 @@ async fn supplier_view(
     }))
 }
 
+/// The messages one event makes, in the trace the event came with: their deliveries carry it on.
+async fn fan_out_traced(
+    ctx: &NotifierContext,
+    event: &Event,
+    decoded: &DomainEvent,
+    received: Correlation,
+) -> sqlx::Result<Vec<NewMessage>> {
+    let span = tracing::info_span!(
+        "fan_out",
+        event_id = %event.id,
+        event_type = %event.kind,
+        request_id = received.request_id.as_deref(),
+        trace_id = tracing::field::Empty,
+    );
+    let onward = Correlation {
+        traceparent: Some(telemetry::adopt(&span, received.traceparent)),
+        request_id: received.request_id,
+    };
+    let made = messages_for(ctx, event, decoded, &onward)
+        .instrument(span.clone())
+        .await?;
+    if !made.is_empty() {
+        span.in_scope(|| tracing::info!(messages = made.len(), "event fanned out"));
+    }
+    Ok(made)
+}
+
 /// The messages one event makes.
 async fn messages_for(
     ctx: &NotifierContext,
     event: &Event,
     decoded: &DomainEvent,
+    correlation: &Correlation,
 ) -> sqlx::Result<Vec<NewMessage>> {
     let encode = |e: serde_json::Error| sqlx::Error::Encode(Box::new(e));
     let (supplier_id, body, endpoints, mail) = match decoded {
@@ -198,6 +232,7 @@ async fn messages_for(
         event_id: event.id,
         event_type: event.kind.clone(),
         body,
+        correlation: correlation.clone(),
     };
     let mut messages: Vec<NewMessage> = endpoints
         .into_iter()

@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::page::{PageRequest, Paged};
+use crate::messaging::correlation::Correlation;
+use crate::telemetry::TraceParent;
 
 /// How a message reaches its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -73,6 +75,8 @@ pub struct NewMessage {
     pub event_type: String,
     /// What is sent, rendered once.
     pub body: String,
+    /// The trace and request of the event it delivers.
+    pub correlation: Correlation,
 }
 
 /// Creates the messages not created before; returns how many are new.
@@ -90,14 +94,24 @@ pub async fn insert_new(
     let endpoints: Vec<Option<Uuid>> = messages.iter().map(|m| m.endpoint_id).collect();
     let recipients: Vec<Option<String>> = messages.iter().map(|m| m.recipient.clone()).collect();
     let events: Vec<Uuid> = messages.iter().map(|m| m.event_id).collect();
+    let traces: Vec<Option<String>> = messages
+        .iter()
+        .map(|m| m.correlation.traceparent.map(|t| t.to_string()))
+        .collect();
+    let request_ids: Vec<Option<String>> = messages
+        .iter()
+        .map(|m| m.correlation.request_id.clone())
+        .collect();
     sqlx::query(
         "INSERT INTO notification_messages (id, channel, supplier_id, endpoint_id, recipient,
-             event_id, event_type, body, next_attempt_at, created_at, updated_at)
+             event_id, event_type, body, traceparent, request_id, next_attempt_at, created_at,
+             updated_at)
          SELECT u.id, u.channel, u.supplier_id, u.endpoint_id, u.recipient, u.event_id,
-             u.event_type, u.body, $9, $9, $9
+             u.event_type, u.body, u.traceparent, u.request_id, $9, $9, $9
          FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[],
-             $7::text[], $8::text[])
-             AS u (id, channel, supplier_id, endpoint_id, recipient, event_id, event_type, body)
+             $7::text[], $8::text[], $10::text[], $11::text[])
+             AS u (id, channel, supplier_id, endpoint_id, recipient, event_id, event_type, body,
+                   traceparent, request_id)
          ON CONFLICT DO NOTHING",
     )
     .bind(&ids)
@@ -109,6 +123,8 @@ pub async fn insert_new(
     .bind(column(|m| m.event_type.clone()))
     .bind(column(|m| m.body.clone()))
     .bind(now)
+    .bind(&traces)
+    .bind(&request_ids)
     .execute(conn)
     .await
     .map(|done| done.rows_affected())
@@ -137,6 +153,23 @@ pub struct ClaimedMessage {
     pub attempts: i32,
     /// This attempt's number within the current round of the schedule.
     pub round_attempt: i32,
+    /// The `traceparent` of the event it delivers.
+    pub traceparent: Option<String>,
+    /// The request at the origin.
+    pub request_id: Option<String>,
+}
+
+impl ClaimedMessage {
+    /// The trace and request it belongs to (a stored value that no longer parses is dropped).
+    pub fn correlation(&self) -> Correlation {
+        Correlation {
+            traceparent: self
+                .traceparent
+                .as_deref()
+                .and_then(|t| TraceParent::parse(t.as_bytes()).ok()),
+            request_id: self.request_id.clone(),
+        }
+    }
 }
 
 /// Claims up to `limit` due messages for `lease`, at most `per_endpoint` in flight per webhook
@@ -180,7 +213,8 @@ pub async fn claim_due(
          SET lease_token = $4, leased_until = $5, attempts = m.attempts + 1, updated_at = $1
          FROM due WHERE m.id = due.id
          RETURNING m.id, m.channel, m.supplier_id, m.endpoint_id, m.recipient, m.event_id,
-             m.event_type, m.body, m.attempts, m.attempts - m.round_start AS round_attempt",
+             m.event_type, m.body, m.attempts, m.attempts - m.round_start AS round_attempt,
+             m.traceparent, m.request_id",
     )
     .bind(now)
     .bind(limit)

@@ -6,6 +6,7 @@ use serde_json::value::RawValue;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::messaging::correlation::Correlation;
 use crate::messaging::events::{Event, OutboxEvent};
 
 /// One message as written to an outbox row: an event, or a command published again.
@@ -14,6 +15,8 @@ struct StoredEvent<'a, T: Serialize + ?Sized> {
     subject: &'a str,
     id: Uuid,
     event: &'a T,
+    #[serde(flatten)]
+    correlation: &'a Correlation,
 }
 
 /// One event as read back for publication: the event stays raw JSON, published byte for byte.
@@ -25,6 +28,9 @@ pub struct PendingEvent {
     pub id: Uuid,
     /// The serialised event.
     pub event: Box<RawValue>,
+    /// Its trace and request, published as headers.
+    #[serde(flatten)]
+    pub correlation: Correlation,
 }
 
 /// Writes the events of the current transaction as one outbox row (nothing if there are none).
@@ -38,6 +44,7 @@ pub async fn insert(conn: &mut PgConnection, events: &[OutboxEvent]) -> sqlx::Re
             subject: &e.subject,
             id: e.event.id,
             event: &e.event,
+            correlation: &e.correlation,
         })
         .collect();
     insert_row(conn, &stored).await
@@ -45,17 +52,19 @@ pub async fn insert(conn: &mut PgConnection, events: &[OutboxEvent]) -> sqlx::Re
 
 /// Writes a command to be published again (a dead letter's replay) as its own outbox row: the
 /// relay publishes it byte for byte on `subject` with message id `message_id`, once the
-/// transaction that decided the replay has committed.
+/// transaction that decided the replay has committed, in the trace of `correlation`.
 pub async fn insert_command(
     conn: &mut PgConnection,
     subject: &str,
     message_id: Uuid,
     payload: &RawValue,
+    correlation: &Correlation,
 ) -> sqlx::Result<()> {
     let stored = [StoredEvent {
         subject,
         id: message_id,
         event: payload,
+        correlation,
     }];
     insert_row(conn, &stored).await
 }

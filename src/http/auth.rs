@@ -274,7 +274,7 @@ fn login_audit(
         entity_id: actor.map(|a| a.user_id),
         changes: json!({}),
         command_id: None,
-        request_id: request_id.0.clone(),
+        request_id: request_id.id.clone(),
         reason: None,
         client_address,
     }

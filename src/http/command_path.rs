@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tracing::Instrument as _;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -24,6 +25,7 @@ use crate::messaging::command::{CommandSpec, ResourceRef, command_id_for};
 use crate::messaging::envelope::{Envelope, Idempotency};
 use crate::messaging::pending::pending_any;
 use crate::messaging::publish::{PublishError, publish_command};
+use crate::telemetry;
 
 /// Where a command stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -203,14 +205,19 @@ pub async fn publish_new<C: CommandSpec>(
         id,
         write.received_at,
         user.actor(),
-        request_id.0.clone(),
+        request_id.id.clone(),
         Some(Idempotency {
             key: write.idempotency_key.clone(),
             request_hash: hash.to_owned(),
         }),
         command,
     );
-    let published = publish_command(&state.js, &state.ns, &envelope)
+    let span = tracing::info_span!("publish", command_id = %id, kind = C::TYPE);
+    let trace = request_id
+        .trace
+        .map(|trace| telemetry::outgoing(&span, trace));
+    let published = publish_command(&state.js, &state.ns, &envelope, trace.as_ref())
+        .instrument(span)
         .await
         .map_err(|e| match e {
             PublishError::Encode(e) => ApiError::Internal(e.to_string()),
@@ -220,7 +227,7 @@ pub async fn publish_new<C: CommandSpec>(
         // Same key within the stream's duplicate window, for another request.
         return Err(ApiError::IdempotencyKeyReused);
     }
-    tracing::debug!(command_id = %id, kind = C::TYPE, duplicate = published.duplicate, "command accepted");
+    tracing::info!(command_id = %id, kind = C::TYPE, duplicate = published.duplicate, "command accepted");
     Ok(())
 }
 

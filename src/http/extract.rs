@@ -11,6 +11,7 @@ use super::error::{ApiError, FieldError};
 use super::state::AppState;
 use crate::domain::roles::{OrgType, Role, Scope};
 use crate::messaging::envelope::Actor;
+use crate::telemetry::TraceParent;
 
 /// A JSON body deserialised strictly (unknown fields refused), with the failing path on error.
 pub struct ValidJson<T>(pub T);
@@ -182,20 +183,27 @@ where
     }
 }
 
-/// The request id set by the request-id layer.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub Option<String>);
+/// What correlates a request's effects with it: the request id (set by the request-id layer)
+/// and the trace it belongs to (set by [`super::request_trace`]).
+#[derive(Debug, Clone, Default)]
+pub struct RequestId {
+    /// The `x-request-id`.
+    pub id: Option<String>,
+    /// The trace context its messages carry on.
+    pub trace: Option<TraceParent>,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestId(
-            parts
+        Ok(RequestId {
+            id: parts
                 .headers
-                .get("x-request-id")
+                .get(super::REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-        ))
+            trace: parts.extensions.get::<TraceParent>().copied(),
+        })
     }
 }

@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod purchase_order_transitions;
 pub mod purchase_orders;
 pub mod request_metrics;
+pub mod request_trace;
 pub mod state;
 pub mod webhook_deliveries;
 pub mod webhook_endpoint_access;
@@ -39,7 +40,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
@@ -50,7 +50,7 @@ use crate::config::Config;
 use crate::messaging::Namespace;
 use crate::security::jwt::TokenKeys;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 impl AppState {
     /// State from connections and configuration.
@@ -211,7 +211,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .route("/openapi.json", get(|| async { axum::Json(openapi::ApiDoc::openapi()) }))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(openapi::ApiDoc::openapi()) }),
+        )
         .merge(Scalar::with_url("/docs", openapi::ApiDoc::openapi()))
         .nest("/api/v1", api)
         .route_layer(axum::middleware::from_fn(request_metrics::record))
@@ -220,7 +223,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             ServiceBuilder::new()
-                .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    header::AUTHORIZATION,
+                    header::COOKIE,
+                ]))
                 // Browsers must take every body for the type we declare.
                 .layer(SetResponseHeaderLayer::overriding(
                     header::X_CONTENT_TYPE_OPTIONS,
@@ -230,22 +236,18 @@ pub fn router(state: AppState) -> Router {
                 // 1–128 visible ASCII characters is replaced by ours.
                 .layer(axum::middleware::map_request(drop_invalid_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                        let request_id = request
-                            .headers()
-                            .get(REQUEST_ID)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
-                        tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
-                    }),
-                )
+                .layer(axum::middleware::from_fn(request_trace::trace_request))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(|_| {
-                    axum::response::IntoResponse::into_response(ApiError::Internal("handler panicked".into()))
+                    axum::response::IntoResponse::into_response(ApiError::Internal(
+                        "handler panicked".into(),
+                    ))
                 }))
                 .layer(axum::middleware::from_fn_with_state(
-                    Timeouts { timeout, submit_timeout },
+                    Timeouts {
+                        timeout,
+                        submit_timeout,
+                    },
                     request_timeout,
                 )),
         )

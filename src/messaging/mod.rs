@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod commands;
+pub mod correlation;
 pub mod envelope;
 pub mod events;
 pub mod pending;

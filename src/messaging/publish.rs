@@ -7,10 +7,9 @@ use uuid::Uuid;
 
 use super::Namespace;
 use super::command::CommandSpec;
+use super::correlation::Correlation;
 use super::envelope::Envelope;
-
-/// Header carrying the request id along with a command, for log correlation.
-pub const REQUEST_ID_HEADER: &str = "Bw-Request-Id";
+use crate::telemetry::TraceParent;
 
 /// Why a publish failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,20 +54,28 @@ pub async fn publish_acked(
     })
 }
 
-/// Publishes a command envelope on its subject (message id = command id) and waits for the ack.
+/// Publishes a command envelope on its subject (message id = command id), with the trace it
+/// belongs to, and waits for the ack.
 pub async fn publish_command<T: CommandSpec>(
     js: &jetstream::Context,
     ns: &Namespace,
     envelope: &Envelope<T>,
+    trace: Option<&TraceParent>,
 ) -> Result<Published, PublishError> {
     let subject = ns.command_subject(T::TYPE, envelope.data.aggregate_id(), envelope.id);
     let payload = Bytes::from(serde_json::to_vec(envelope)?);
-    let headers = envelope.request_id.as_deref().map(|request_id| {
-        let mut headers = HeaderMap::new();
-        headers.insert(REQUEST_ID_HEADER, request_id);
-        headers
-    });
-    publish_acked(js, subject, envelope.id, headers, payload).await
+    let correlation = Correlation {
+        traceparent: trace.copied(),
+        request_id: envelope.request_id.clone(),
+    };
+    publish_acked(
+        js,
+        subject,
+        envelope.id,
+        Some(correlation.headers()),
+        payload,
+    )
+    .await
 }
 
 fn describe(kind: PublishErrorKind) -> String {

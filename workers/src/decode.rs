@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use bluewhale::messaging::Namespace;
 use bluewhale::messaging::command::CommandSpec;
+use bluewhale::messaging::correlation::Correlation;
 use bluewhale::messaging::envelope::Envelope;
 
-use crate::handler::Incoming;
+use crate::handler::{CommandTrace, Incoming};
 
 /// A command envelope whose payload is not decoded yet.
 pub type Head = Envelope<Box<RawValue>>;
@@ -45,10 +46,11 @@ pub fn unknown_type(head: &Head) -> Undecodable {
     }
 }
 
-/// Decodes the payload of `head`, received on `subject`, as a `C` command.
+/// Decodes the payload of `head`, received on `subject` with `correlation`, as a `C` command.
 pub fn decode_typed<C: CommandSpec>(
     ns: &Namespace,
     subject: &str,
+    correlation: &Correlation,
     head: Head,
 ) -> Result<Incoming<C>, Undecodable> {
     let command_id = Some(head.id);
@@ -73,9 +75,16 @@ pub fn decode_typed<C: CommandSpec>(
             command_id,
         });
     }
+    let trace = CommandTrace::adopt(
+        envelope.id,
+        C::TYPE,
+        envelope.request_id.as_deref(),
+        correlation,
+    );
     Ok(Incoming {
         envelope,
         subject: subject.to_owned(),
+        trace,
     })
 }
 
@@ -108,7 +117,9 @@ mod tests {
         let (id, po) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let subject = ns.command_subject("purchase_order.transition", po, id);
         let head = decode_head(&envelope(id, po)).unwrap();
-        let incoming = decode_typed::<TransitionPurchaseOrder>(&ns, &subject, head).unwrap();
+        let incoming =
+            decode_typed::<TransitionPurchaseOrder>(&ns, &subject, &Correlation::default(), head)
+                .unwrap();
         assert_eq!(incoming.envelope.data.transition, Transition::Close);
         assert_eq!(incoming.subject, subject);
     }
@@ -123,7 +134,13 @@ mod tests {
             ns.command_subject("order.submit", po, id),
         ] {
             let head = decode_head(&envelope(id, po)).unwrap();
-            let error = decode_typed::<TransitionPurchaseOrder>(&ns, &subject, head).unwrap_err();
+            let error = decode_typed::<TransitionPurchaseOrder>(
+                &ns,
+                &subject,
+                &Correlation::default(),
+                head,
+            )
+            .unwrap_err();
             assert_eq!(
                 (error.reason, error.command_id),
                 ("inconsistent", Some(id)),
@@ -138,6 +155,7 @@ mod tests {
         let error = decode_typed::<bluewhale::messaging::commands::SubmitOrder>(
             &Namespace::default(),
             "bw.cmd.order.submit.x.y",
+            &Correlation::default(),
             head,
         )
         .unwrap_err();

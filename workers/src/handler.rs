@@ -6,22 +6,67 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use tracing::Span;
 use uuid::Uuid;
 
 use bluewhale::domain::audit::AuditAction;
 use bluewhale::domain::refusal::Refusal;
 use bluewhale::messaging::Namespace;
 use bluewhale::messaging::command::CommandSpec;
+use bluewhale::messaging::correlation::Correlation;
 use bluewhale::messaging::envelope::Envelope;
 use bluewhale::messaging::events::{AuditRecord, OutboxEvent};
+use bluewhale::telemetry::{self, TraceParent};
 
-/// A decoded command and the subject it came on.
+/// A decoded command, the subject it came on, and its place in its trace.
 #[derive(Debug, Clone)]
 pub struct Incoming<C> {
     /// The command.
     pub envelope: Envelope<C>,
     /// Its subject.
     pub subject: String,
+    /// The span of its processing (its log lines carry the trace and request ids) and the trace
+    /// context its events carry on.
+    pub trace: CommandTrace,
+}
+
+/// Where a command's processing sits in the trace of the request that issued it.
+#[derive(Debug, Clone)]
+pub struct CommandTrace {
+    /// The command's span.
+    pub span: Span,
+    /// The context messages sent on its behalf carry.
+    pub context: TraceParent,
+}
+
+impl CommandTrace {
+    /// The span of a command received with `correlation`, in the trace it came with.
+    pub fn adopt(
+        command_id: Uuid,
+        kind: &str,
+        request_id: Option<&str>,
+        correlation: &Correlation,
+    ) -> Self {
+        let span = tracing::info_span!(
+            "command",
+            %command_id,
+            kind,
+            request_id = request_id.or(correlation.request_id.as_deref()),
+            trace_id = tracing::field::Empty,
+        );
+        let context = telemetry::adopt(&span, correlation.traceparent);
+        Self { span, context }
+    }
+}
+
+impl<C> Incoming<C> {
+    /// The trace and request that messages sent on this command's behalf carry.
+    pub fn correlation(&self) -> Correlation {
+        Correlation {
+            traceparent: Some(self.trace.context),
+            request_id: self.envelope.request_id.clone(),
+        }
+    }
 }
 
 /// What a handler sees besides its commands.

@@ -5,11 +5,13 @@ use async_nats::jetstream::Message;
 use futures::future::BoxFuture;
 
 use bluewhale::messaging::command::CommandSpec;
+use bluewhale::messaging::correlation::Correlation;
+use tracing::Instrument as _;
 
 use crate::context::WorkerContext;
 use crate::decode::{Head, decode_head, decode_typed, unknown_type};
 use crate::disposition::Disposition;
-use crate::handler::Handler;
+use crate::handler::{CommandTrace, Handler};
 use crate::handlers;
 use crate::runner;
 use crate::settle::settle;
@@ -35,7 +37,8 @@ impl<H: Handler> Route for Typed<H> {
             let mut batch = Vec::with_capacity(messages.len());
             let mut settled = Vec::with_capacity(messages.len());
             for (head, message) in messages {
-                match decode_typed::<H::Command>(&ctx.ns, &message.subject, head) {
+                let correlation = Correlation::from_headers(message.headers.as_ref());
+                match decode_typed::<H::Command>(&ctx.ns, &message.subject, &correlation, head) {
                     Ok(incoming) => {
                         batch.push(incoming);
                         settled.push(message);
@@ -50,16 +53,26 @@ impl<H: Handler> Route for Typed<H> {
     }
 }
 
+/// Dead-letters a message no handler can take, in the trace it came with.
 async fn dead_letter(
     ctx: &WorkerContext,
     message: &Message,
     undecodable: crate::decode::Undecodable,
 ) {
+    let correlation = Correlation::from_headers(message.headers.as_ref());
+    let trace = CommandTrace::adopt(
+        undecodable.command_id.unwrap_or_default(),
+        undecodable.reason,
+        None,
+        &correlation,
+    );
     let disposition = Disposition::DeadLetter {
         reason: undecodable.reason,
         error: undecodable.error,
     };
-    settle(ctx, message, undecodable.command_id, disposition).await;
+    settle(ctx, message, undecodable.command_id, disposition)
+        .instrument(trace.span)
+        .await;
 }
 
 /// A command type and version.

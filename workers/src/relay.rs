@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use bytes::Bytes;
 use tokio::sync::watch;
 
@@ -89,7 +88,7 @@ pub async fn relay_once(ctx: &WorkerContext) -> anyhow::Result<usize> {
     for window in events.chunks(PUBLISH_WINDOW) {
         let mut sent = Vec::with_capacity(window.len());
         for (row, stored) in window {
-            let mut headers = HeaderMap::new();
+            let mut headers = stored.correlation.headers();
             headers.insert("Nats-Msg-Id", stored.id.to_string().as_str());
             let payload = Bytes::copy_from_slice(stored.event.get().as_bytes());
             let ack = ctx

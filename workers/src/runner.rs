@@ -16,6 +16,7 @@ use bluewhale::messaging::command::CommandSpec;
 use bluewhale::messaging::events::OutboxEvent;
 use bluewhale::ops::metrics as m;
 use metrics::{counter, histogram};
+use tracing::Instrument as _;
 
 use crate::context::WorkerContext;
 use crate::disposition::{Disposition, FailureKind, classify};
@@ -29,7 +30,8 @@ pub async fn run<H: Handler>(
     batch: Vec<Incoming<H::Command>>,
     messages: Vec<Message>,
 ) {
-    match apply(ctx, handler, &batch).await {
+    let batch_span = tracing::info_span!("batch", kind = H::Command::TYPE, size = batch.len());
+    match apply(ctx, handler, &batch).instrument(batch_span).await {
         Ok(()) => {
             for (incoming, message) in batch.iter().zip(&messages) {
                 settle(ctx, message, Some(incoming.envelope.id), Disposition::Ack).await;
@@ -41,18 +43,24 @@ pub async fn run<H: Handler>(
             tracing::info!(%error, size = batch.len(), kind = H::Command::TYPE,
                 "batch failed: retrying commands one by one");
             for (incoming, message) in batch.iter().zip(&messages) {
-                let outcome = apply(ctx, handler, std::slice::from_ref(incoming)).await;
-                let disposition = match outcome {
-                    Ok(()) => Disposition::Ack,
-                    Err(error) => failure(ctx, message, &error),
-                };
-                settle(ctx, message, Some(incoming.envelope.id), disposition).await;
+                async {
+                    let outcome = apply(ctx, handler, std::slice::from_ref(incoming)).await;
+                    let disposition = match outcome {
+                        Ok(()) => Disposition::Ack,
+                        Err(error) => failure(ctx, message, &error),
+                    };
+                    settle(ctx, message, Some(incoming.envelope.id), disposition).await;
+                }
+                .instrument(incoming.trace.span.clone())
+                .await;
             }
         }
         Err(error) => {
             for (incoming, message) in batch.iter().zip(&messages) {
                 let disposition = failure(ctx, message, &error);
-                settle(ctx, message, Some(incoming.envelope.id), disposition).await;
+                settle(ctx, message, Some(incoming.envelope.id), disposition)
+                    .instrument(incoming.trace.span.clone())
+                    .await;
             }
         }
     }
@@ -121,7 +129,10 @@ async fn apply<H: Handler>(
         ns: ctx.ns.clone(),
         now: Utc::now(),
     };
-    let decisions = handler.handle(&batch_ctx, &mut tx, &todo).await?;
+    let decisions = handler
+        .handle(&batch_ctx, &mut tx, &todo)
+        .instrument(tracing::info_span!("handle"))
+        .await?;
     if decisions.len() != todo.len() {
         return Err(HandlerError::Permanent(format!(
             "{} handler returned {} decisions for {} commands",
@@ -139,17 +150,31 @@ async fn apply<H: Handler>(
     commands::insert_many(&mut tx, &records).await?;
     let mut audit_rows = Vec::new();
     let mut events: Vec<OutboxEvent> = Vec::new();
-    for decision in decisions {
-        audit_rows.extend(decision.audit);
+    for (incoming, decision) in todo.iter().zip(decisions) {
+        // Every event of a command, its audit events too, carries on the command's trace.
+        let first = events.len();
         events.extend(decision.events);
+        for row in &decision.audit {
+            events.push(audit::audit_event(&ctx.ns, row)?);
+        }
+        let correlation = incoming.correlation();
+        for event in &mut events[first..] {
+            event.correlation = correlation.clone();
+        }
+        audit_rows.extend(decision.audit);
     }
     audit::insert_many(&mut tx, &audit_rows).await?;
-    for row in &audit_rows {
-        events.push(audit::audit_event(&ctx.ns, row)?);
-    }
     outbox::insert(&mut tx, &events).await?;
     let written = started.elapsed();
-    tx.commit().await?;
+    tx.commit()
+        .instrument(tracing::info_span!("commit"))
+        .await?;
+    for (incoming, record) in todo.iter().zip(&records) {
+        incoming.trace.span.in_scope(|| match &record.error {
+            None => tracing::info!("command applied"),
+            Some(refusal) => tracing::info!(refusal = %refusal["code"], "command rejected"),
+        });
+    }
     if !events.is_empty() {
         ctx.outbox_ready.notify_one();
     }

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::Namespace;
+use super::correlation::Correlation;
 use crate::domain::roles::Scope;
 
 pub use audit::AuditRecord;
@@ -74,13 +75,16 @@ pub struct Event {
     pub data: Box<RawValue>,
 }
 
-/// An outbox row's event about to be written: the subject and the event.
+/// An outbox row's event about to be written: the subject, the event, and the trace and
+/// request it belongs to (published as headers).
 #[derive(Debug, Clone)]
 pub struct OutboxEvent {
     /// Full subject (namespace included).
     pub subject: String,
     /// The event.
     pub event: Event,
+    /// Set by the runner from the command that caused it.
+    pub correlation: Correlation,
 }
 
 impl OutboxEvent {
@@ -103,6 +107,7 @@ impl OutboxEvent {
                 command_id,
                 data: serde_json::value::to_raw_value(payload)?,
             },
+            correlation: Correlation::default(),
         })
     }
 }

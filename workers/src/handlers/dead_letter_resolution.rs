@@ -12,7 +12,6 @@ use bluewhale::db::outbox;
 use bluewhale::domain::audit::AuditAction;
 use bluewhale::domain::dead_letter_resolution::{Resolution, check_resolution};
 use bluewhale::messaging::commands::ResolveDeadLetter;
-use bluewhale::messaging::envelope::Envelope;
 
 use crate::handler::{
     BatchContext, Decision, Handler, HandlerError, Incoming, Outcome, audit_of, derived_id,
@@ -32,7 +31,7 @@ impl Handler for DeadLetterResolutionHandler {
     ) -> Result<Vec<Decision>, HandlerError> {
         let mut decisions = Vec::with_capacity(batch.len());
         for incoming in batch {
-            decisions.push(apply(ctx, tx, &incoming.envelope).await?);
+            decisions.push(apply(ctx, tx, incoming).await?);
         }
         Ok(decisions)
     }
@@ -41,8 +40,9 @@ impl Handler for DeadLetterResolutionHandler {
 async fn apply(
     ctx: &BatchContext,
     tx: &mut sqlx::PgConnection,
-    cmd: &Envelope<ResolveDeadLetter>,
+    incoming: &Incoming<ResolveDeadLetter>,
 ) -> Result<Decision, HandlerError> {
+    let cmd = &incoming.envelope;
     let data = &cmd.data;
     let stored = dead_letters::lock(&mut *tx, data.dead_letter_id).await?;
     let facts = stored
@@ -74,7 +74,10 @@ async fn apply(
                 .ok_or_else(|| {
                     HandlerError::Permanent("a replayable payload is not JSON".to_owned())
                 })?;
-            outbox::insert_command(&mut *tx, &row.subject, message_id, &payload).await?;
+            // The replay is part of the operator's request (its trace and request id).
+            let correlation = incoming.correlation();
+            outbox::insert_command(&mut *tx, &row.subject, message_id, &payload, &correlation)
+                .await?;
             record.replay_message_id = Some(message_id);
         }
         Resolution::Discard { reason } => record.reason = Some(reason.clone()),
