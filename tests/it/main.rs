@@ -12,5 +12,6 @@ mod ops_overview;
 mod orders;
 mod scoping;
 mod seed;
+mod tracing;
 mod webhook_endpoints;
 mod worker_robustness;

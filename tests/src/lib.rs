@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use uuid::Uuid;
 
 use bluewhale::config::{Config, Secret};
@@ -21,6 +22,7 @@ use bluewhale::messaging::Namespace;
 pub use bluewhale_seed::world;
 
 pub mod faults;
+pub mod logs;
 pub mod mail;
 pub mod nats_server;
 pub mod receiver;
@@ -153,6 +155,7 @@ async fn create_test_database() -> String {
 pub struct Options {
     env: HashMap<String, String>,
     without_worker: bool,
+    capture_logs: bool,
 }
 
 impl Options {
@@ -166,6 +169,13 @@ impl Options {
     pub fn without_worker(mut self) -> Self {
         self.without_worker = true;
         self
+    }
+
+    /// Writes the log lines of this process as JSON into [`logs::LogCapture::global`] (only the
+    /// first app of a test process sets up logging).
+    pub fn capture_logs(mut self) -> Self {
+        self.capture_logs = true;
+        self.env("BW_LOG_FORMAT", "json")
     }
 
     /// Spawns the app.
@@ -242,7 +252,31 @@ impl TestApp {
         .collect();
         env.extend(options.env.clone());
         let config = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
-        bluewhale::telemetry::init(config.log_format);
+        // On a thread of its own: an OTLP exporter (a test may ask for one) must not be built
+        // inside the async runtime. The subscriber is global: the first app of a process sets it.
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let writer = if options.capture_logs {
+                        BoxMakeWriter::new(logs::LogCapture::global())
+                    } else {
+                        BoxMakeWriter::new(std::io::stdout)
+                    };
+                    let lookup = |name: &str| env.get(name).cloned();
+                    // The exporter, if any, lives as long as the global subscriber.
+                    drop(
+                        bluewhale::telemetry::init_with(
+                            "bluewhale-tests",
+                            config.log_format,
+                            lookup,
+                            writer,
+                        )
+                        .expect("telemetry"),
+                    );
+                })
+                .join()
+                .expect("telemetry set-up")
+        });
         let db = PgPool::connect(&config.database.url)
             .await
             .expect("connect test db");
