@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 use bluewhale::db::outbox::{self, PendingEvent};
 
@@ -64,6 +65,19 @@ pub async fn relay_once(ctx: &WorkerContext) -> anyhow::Result<usize> {
         tx.rollback().await?;
         return Ok(0);
     }
+    // A round publishes the events of many commands (each keeps its own trace in its
+    // headers): its span stands alone.
+    let span = tracing::info_span!("relay", rows = batches.len());
+    publish_claimed(ctx, tx, batches).instrument(span).await
+}
+
+/// Publishes the claimed rows, then deletes the published ones and counts an attempt on the
+/// others, in the claim's transaction.
+async fn publish_claimed(
+    ctx: &WorkerContext,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    batches: Vec<outbox::ClaimedRow>,
+) -> anyhow::Result<usize> {
     // Pipelined in windows: send a window of publishes, then await its acks. The client holds
     // an in-flight permit per unawaited ack (5 000 by default) and blocks new publishes when
     // they run out, so sending a whole round before awaiting any ack could deadlock.
