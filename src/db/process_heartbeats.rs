@@ -43,15 +43,17 @@ pub async fn beat(db: impl PgExecutor<'_>, heartbeat: &Heartbeat) -> sqlx::Resul
     Ok(())
 }
 
-/// Processes seen within the last `seconds`, by role and start; older rows are removed.
-pub async fn seen_within(
-    db: impl PgExecutor<'_> + Copy,
-    seconds: f64,
-) -> sqlx::Result<Vec<Heartbeat>> {
-    // A process gone for a day is history, not operations.
+/// Removes the rows of processes gone for a day: history, not operations. Each process does it
+/// when it starts reporting, so the table holds about a day of restarts.
+pub async fn prune(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     sqlx::query("DELETE FROM process_heartbeats WHERE seen_at < now() - interval '1 day'")
         .execute(db)
-        .await?;
+        .await
+        .map(|done| done.rows_affected())
+}
+
+/// Processes seen within the last `seconds`, by role and start.
+pub async fn seen_within(db: impl PgExecutor<'_>, seconds: f64) -> sqlx::Result<Vec<Heartbeat>> {
     sqlx::query_as(
         "SELECT instance_id, role, host, pid, ops_addr, started_at, seen_at \
          FROM process_heartbeats WHERE seen_at > now() - make_interval(secs => $1) \

@@ -72,6 +72,9 @@ pub fn start(role: Role, sources: Sources) -> Sampler {
     Sampler(tokio::spawn(async move {
         let mut tick = tokio::time::interval(PERIOD);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        if let Err(error) = process_heartbeats::prune(&sources.db).await {
+            tracing::debug!(%error, "old heartbeats not pruned");
+        }
         loop {
             tick.tick().await;
             sample(role, &sources).await;

@@ -117,3 +117,47 @@ async fn the_overview_shows_queues_throughput_dead_letters_and_processes() {
     assert_eq!(dlq["messages"], 1);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn processes_gone_for_a_day_are_pruned_and_never_shown() {
+    let app = TestApp::spawn().await;
+    let insert = |id: Uuid, age: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO process_heartbeats (instance_id, role, host, pid, ops_addr, started_at, seen_at) \
+                 VALUES ($1, 'worker', 'gone-host', 1, '127.0.0.1:1', now() - $2::interval, now() - $2::interval)",
+            )
+            .bind(id)
+            .bind(age)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+    };
+    let (ancient, recent) = (Uuid::new_v4(), Uuid::new_v4());
+    insert(ancient, "2 days").await;
+    insert(recent, "2 hours").await;
+    let pruned = bluewhale::db::process_heartbeats::prune(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    let left: Vec<Uuid> =
+        sqlx::query_scalar("SELECT instance_id FROM process_heartbeats WHERE host = 'gone-host'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(left, [recent]);
+    // Neither is among the processes seen recently.
+    let handler = app.login(world::HANDLER_EMAIL).await;
+    let seen = overview(&app, &handler).await;
+    assert!(
+        seen["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["host"] != "gone-host"),
+        "{seen}"
+    );
+    app.cleanup().await;
+}
