@@ -7,15 +7,6 @@ use uuid::Uuid;
 
 use crate::domain::dead_letter_resolution::{DeadLetterFacts, DeadLetterStatus};
 
-/// The reasons workers dead-letter a command for.
-pub const REASONS: [&str; 5] = [
-    "undecodable",
-    "unknown_type",
-    "inconsistent",
-    "permanent_failure",
-    "out_of_retries",
-];
-
 /// A dead letter about to be recorded.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod business_date;
 pub mod catalogue;
+pub mod dead_letter_reason;
 pub mod dead_letter_resolution;
 pub mod delivery_policy;
 pub mod master_order_status;

@@ -22,6 +22,7 @@ use super::extract::{AuthUser, PathId, RequestId, ValidJson, ValidQuery};
 use super::state::AppState;
 use super::write_request::WriteRequest;
 use crate::db::dead_letters::{self, DeadLetterFilter, DeadLetterRow, Position};
+use crate::domain::dead_letter_reason::DeadLetterReason;
 use crate::domain::dead_letter_resolution::{
     DeadLetterStatus, Resolution, authorise, check_resolution,
 };
@@ -159,10 +160,15 @@ fn parse_status(value: Option<&str>) -> ApiResult<Option<DeadLetterStatus>> {
 
 fn parse_reason(value: Option<String>, field: &'static str) -> ApiResult<Option<String>> {
     match value {
-        Some(reason) if !dead_letters::REASONS.contains(&reason.as_str()) => Err(invalid(
+        Some(reason) if DeadLetterReason::parse(&reason).is_none() => Err(invalid(
             field,
             "UNKNOWN_REASON",
-            format!("expected one of {}", dead_letters::REASONS.join(", ")),
+            format!(
+                "expected one of {}",
+                DeadLetterReason::ALL
+                    .map(DeadLetterReason::as_str)
+                    .join(", ")
+            ),
         )),
         other => Ok(other),
     }

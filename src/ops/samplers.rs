@@ -14,6 +14,7 @@ use super::metrics as m;
 use super::queues;
 use crate::db::process_heartbeats::{self, Heartbeat};
 use crate::db::{dead_letters, notification_messages, outbox, webhook_endpoints};
+use crate::domain::dead_letter_reason::DeadLetterReason;
 use crate::messaging::Namespace;
 
 /// How often gauges are read.
@@ -149,7 +150,7 @@ async fn worker_tables(db: &PgPool) -> sqlx::Result<()> {
     gauge!(m::OUTBOX_AGE).set(oldest.unwrap_or(0.0));
     // Every known reason is set, so a series falls back to 0 once its letters are resolved.
     let open = dead_letters::count_by_reason(db).await?;
-    for reason in dead_letters::REASONS {
+    for reason in DeadLetterReason::ALL.map(DeadLetterReason::as_str) {
         let count = open
             .iter()
             .find(|(r, _)| r == reason)

@@ -6,6 +6,7 @@ use async_nats::jetstream::Message;
 use uuid::Uuid;
 
 use bluewhale::db::dead_letters::{self, DeadLetter};
+use bluewhale::domain::dead_letter_reason::DeadLetterReason;
 use bluewhale::messaging::publish::publish_acked;
 
 use crate::context::WorkerContext;
@@ -18,7 +19,7 @@ pub async fn record(
     ctx: &WorkerContext,
     msg: &Message,
     command_id: Option<Uuid>,
-    reason: &str,
+    reason: DeadLetterReason,
     error: &str,
 ) -> anyhow::Result<()> {
     let info = msg
@@ -35,7 +36,7 @@ pub async fn record(
         subject: msg.subject.to_string(),
         headers: headers_json(msg.headers.as_ref()),
         payload: msg.payload.to_vec(),
-        reason: reason.to_owned(),
+        reason: reason.as_str().to_owned(),
         error: error.to_owned(),
         delivery_count: i32::try_from(delivered).unwrap_or(i32::MAX),
         stream_sequence: i64::try_from(info.stream_sequence).unwrap_or(i64::MAX),
@@ -44,7 +45,7 @@ pub async fn record(
     dead_letters::insert(&mut conn, &letter).await?;
     drop(conn);
     let mut headers = HeaderMap::new();
-    headers.insert("Bw-Dead-Letter-Reason", reason);
+    headers.insert("Bw-Dead-Letter-Reason", reason.as_str());
     headers.insert("Bw-Delivery-Count", delivered.to_string().as_str());
     headers.insert("Bw-Original-Subject", msg.subject.as_str());
     headers.insert("Bw-Error", header_safe(error).as_str());
@@ -56,7 +57,7 @@ pub async fn record(
         msg.payload.clone(),
     )
     .await?;
-    tracing::warn!(subject = %msg.subject, reason, error, delivered, "command dead-lettered");
+    tracing::warn!(subject = %msg.subject, %reason, error, delivered, "command dead-lettered");
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use bluewhale::domain::dead_letter_reason::DeadLetterReason;
 use bluewhale::messaging::Namespace;
 use bluewhale::messaging::command::CommandSpec;
 use bluewhale::messaging::correlation::Correlation;
@@ -17,8 +18,8 @@ pub type Head = Envelope<Box<RawValue>>;
 /// Why a message cannot be processed at all (it goes straight to the dead-letter queue).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undecodable {
-    /// `undecodable`, `unknown_type` or `inconsistent`.
-    pub reason: &'static str,
+    /// Undecodable, unknown type or inconsistent.
+    pub reason: DeadLetterReason,
     /// Detail.
     pub error: String,
     /// The command id, if the envelope could be read that far.
@@ -28,7 +29,7 @@ pub struct Undecodable {
 /// Reads the envelope of a message payload.
 pub fn decode_head(payload: &[u8]) -> Result<Head, Undecodable> {
     serde_json::from_slice(payload).map_err(|e| Undecodable {
-        reason: "undecodable",
+        reason: DeadLetterReason::Undecodable,
         error: format!("not a command envelope: {e}"),
         command_id: None,
     })
@@ -37,7 +38,7 @@ pub fn decode_head(payload: &[u8]) -> Result<Head, Undecodable> {
 /// The dead letter of an envelope whose type or version no handler takes.
 pub fn unknown_type(head: &Head) -> Undecodable {
     Undecodable {
-        reason: "unknown_type",
+        reason: DeadLetterReason::UnknownType,
         error: format!(
             "no handler for command type {:?} version {}",
             head.kind, head.version
@@ -57,7 +58,7 @@ pub fn decode_typed<C: CommandSpec>(
     let envelope = head
         .try_map(|raw| serde_json::from_str::<C>(raw.get()))
         .map_err(|e| Undecodable {
-            reason: "undecodable",
+            reason: DeadLetterReason::Undecodable,
             error: format!("invalid {} data: {e}", C::TYPE),
             command_id,
         })?;
@@ -67,7 +68,7 @@ pub fn decode_typed<C: CommandSpec>(
     let consistent = subject == expected && envelope.data.belongs_to(envelope.id);
     if !consistent {
         return Err(Undecodable {
-            reason: "inconsistent",
+            reason: DeadLetterReason::Inconsistent,
             error: format!(
                 "command {} on {subject} does not match its payload (expected {expected})",
                 envelope.id
@@ -108,7 +109,10 @@ mod tests {
     #[test]
     fn garbage_is_undecodable() {
         let error = decode_head(b"not json").unwrap_err();
-        assert_eq!((error.reason, error.command_id), ("undecodable", None));
+        assert_eq!(
+            (error.reason, error.command_id),
+            (DeadLetterReason::Undecodable, None)
+        );
     }
 
     #[test]
@@ -143,7 +147,7 @@ mod tests {
             .unwrap_err();
             assert_eq!(
                 (error.reason, error.command_id),
-                ("inconsistent", Some(id)),
+                (DeadLetterReason::Inconsistent, Some(id)),
                 "{subject}"
             );
         }
@@ -159,6 +163,6 @@ mod tests {
             head,
         )
         .unwrap_err();
-        assert_eq!(error.reason, "undecodable");
+        assert_eq!(error.reason, DeadLetterReason::Undecodable);
     }
 }

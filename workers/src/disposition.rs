@@ -1,6 +1,7 @@
 //! What to do with a message after handling it: acknowledge, retry later, or dead-letter.
 //! Pure decisions, so every branch is unit-tested.
 
+use bluewhale::domain::dead_letter_reason::DeadLetterReason;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -14,8 +15,8 @@ pub enum Disposition {
     RetryAfter(Duration),
     /// Cannot be processed: record it and move it to the dead-letter queue.
     DeadLetter {
-        /// Machine reason.
-        reason: &'static str,
+        /// Why.
+        reason: DeadLetterReason,
         /// Human detail.
         error: String,
     },
@@ -86,11 +87,11 @@ impl RetryPolicy {
     pub fn after_failure(&self, kind: FailureKind, delivered: u32, error: String) -> Disposition {
         match kind {
             FailureKind::Permanent => Disposition::DeadLetter {
-                reason: "permanent_failure",
+                reason: DeadLetterReason::PermanentFailure,
                 error,
             },
             FailureKind::Transient if delivered >= self.max_deliver => Disposition::DeadLetter {
-                reason: "out_of_retries",
+                reason: DeadLetterReason::OutOfRetries,
                 error: format!("failed {delivered} deliveries, last: {error}"),
             },
             FailureKind::Transient => Disposition::RetryAfter(self.delay(delivered)),
@@ -139,7 +140,7 @@ mod tests {
         assert_eq!(
             policy.after_failure(FailureKind::Transient, 4, "db down".into()),
             Disposition::DeadLetter {
-                reason: "out_of_retries",
+                reason: DeadLetterReason::OutOfRetries,
                 error: "failed 4 deliveries, last: db down".into()
             }
         );
@@ -151,7 +152,7 @@ mod tests {
         assert!(matches!(
             policy.after_failure(FailureKind::Permanent, 1, "broken reference".into()),
             Disposition::DeadLetter {
-                reason: "permanent_failure",
+                reason: DeadLetterReason::PermanentFailure,
                 ..
             }
         ));

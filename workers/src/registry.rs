@@ -62,7 +62,7 @@ async fn dead_letter(
     let correlation = Correlation::from_headers(message.headers.as_ref());
     let trace = CommandTrace::adopt(
         undecodable.command_id.unwrap_or_default(),
-        undecodable.reason,
+        undecodable.reason.as_str(),
         None,
         &correlation,
     );
