@@ -189,6 +189,30 @@ ensure_services() {
   export DATABASE_URL NATS_URL BW_SMTP_URL BW_MAIL_WEB_URL
 }
 
+# ---------------------------------------------------------------- browser (ops page test)
+
+# Debian's Chromium and its ChromeDriver, installed with apt-get when missing (the browser test
+# of the ops page drives them; a tool's own browser download cannot work offline). Sets and
+# exports BW_TEST_CHROMEDRIVER and BW_TEST_CHROMIUM unless already set.
+ensure_chromium() {
+  BW_TEST_CHROMIUM=${BW_TEST_CHROMIUM:-$(command -v chromium || true)}
+  BW_TEST_CHROMEDRIVER=${BW_TEST_CHROMEDRIVER:-$(command -v chromedriver || true)}
+  if [[ -z $BW_TEST_CHROMIUM || -z $BW_TEST_CHROMEDRIVER ]]; then
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo -n)
+    command -v apt-get >/dev/null ||
+      die "the ops page test needs Chromium and ChromeDriver: install them, or set BW_TEST_CHROMIUM and BW_TEST_CHROMEDRIVER"
+    say "browser: installing Debian's chromium and chromium-driver" >&2
+    # A lock held by another apt run is waited for, not failed on.
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 -qq update >&2 &&
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 -qq install -y \
+        --no-install-recommends chromium chromium-driver >&2 ||
+      die "apt-get install chromium chromium-driver failed"
+    BW_TEST_CHROMIUM=$(command -v chromium) BW_TEST_CHROMEDRIVER=$(command -v chromedriver)
+  fi
+  export BW_TEST_CHROMIUM BW_TEST_CHROMEDRIVER
+}
+
 # ---------------------------------------------------------------- mail catcher
 
 MAILDEV_PIN=2.2.1                        # maildev (npm) version installed into .local/npm

@@ -15,6 +15,8 @@ export BW_TEST_SMTP_URL=${BW_TEST_SMTP_URL:-$BW_SMTP_URL}
 export BW_TEST_MAIL_WEB_URL=${BW_TEST_MAIL_WEB_URL:-$BW_MAIL_WEB_URL}
 # The NATS restart test runs a throwaway server of its own (never the shared one): same binary.
 export BW_TEST_NATS_SERVER=${BW_TEST_NATS_SERVER:-$(nats_binary)}
+# The ops page test drives a real headless Chromium.
+ensure_chromium
 cd "$BW_ROOT"
 
 failed=()

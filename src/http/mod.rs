@@ -14,6 +14,7 @@ pub mod me;
 pub mod openapi;
 pub mod ops_dead_letters;
 pub mod ops_overview;
+pub mod ops_page;
 pub mod order_request;
 pub mod orders;
 pub mod pagination;
@@ -216,6 +217,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::Json(openapi::ApiDoc::openapi()) }),
         )
         .merge(Scalar::with_url("/docs", openapi::ApiDoc::openapi()))
+        .merge(ops_page::routes())
         .nest("/api/v1", api)
         .route_layer(axum::middleware::from_fn(request_metrics::record))
         .fallback(|| async { ApiError::NotFound })

@@ -2,38 +2,14 @@
 //! inspect it, replay it once (racing replays, a command processed meanwhile), discard it, and
 //! resolve every open one matching a filter; nobody else may.
 
-use bluewhale_tests::faults::{break_master_orders, heal, wait_for};
+use bluewhale_tests::faults::{
+    break_master_orders, dead_lettered_order, heal, wait_for, wait_for_letter,
+};
 use bluewhale_tests::{TestApp, three_supplier_order, world};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const WAIT: (&str, &str) = ("Prefer", "wait=10");
-
-/// An order dead-lettered at once by a permanent database failure (SQLSTATE 22023).
-async fn dead_lettered_order(app: &TestApp, station: &str, key: &str) -> (String, String) {
-    break_master_orders(app, "22023", Some(key)).await;
-    let order_id = app
-        .accept_order(station, key, &three_supplier_order())
-        .await;
-    let letter_id = wait_for_letter(app, &order_id).await;
-    heal(app).await;
-    (order_id, letter_id)
-}
-
-async fn wait_for_letter(app: &TestApp, command_id: &str) -> String {
-    let command_id: Uuid = command_id.parse().unwrap();
-    let mut found = None;
-    wait_for("dead letter", async || {
-        found = sqlx::query_scalar::<_, Uuid>("SELECT id FROM dead_letters WHERE command_id = $1")
-            .bind(command_id)
-            .fetch_optional(&app.db)
-            .await
-            .unwrap();
-        found.is_some()
-    })
-    .await;
-    found.unwrap().to_string()
-}
 
 async fn replay(app: &TestApp, token: &str, letter: &str, key: &str) -> reqwest::Response {
     let path = format!("/api/v1/ops/dead-letters/{letter}/replay");

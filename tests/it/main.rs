@@ -9,6 +9,7 @@ mod lifecycle;
 mod metrics;
 mod notifications;
 mod ops_overview;
+mod ops_page;
 mod orders;
 mod scoping;
 mod seed;

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::TestApp;
+use uuid::Uuid;
+
+use crate::{TestApp, three_supplier_order};
 
 /// Makes inserts into master_orders fail with `sqlstate` — every insert, or only the order
 /// with `only_key` as idempotency key — until [`heal`].
@@ -28,12 +30,14 @@ pub async fn break_master_orders(app: &TestApp, sqlstate: &str, only_key: Option
     .unwrap();
 }
 
-/// Removes the fault of [`break_master_orders`].
+/// Removes the fault of [`break_master_orders`] (the function too, so it can break again).
 pub async fn heal(app: &TestApp) {
-    sqlx::query("DROP TRIGGER test_fault ON master_orders")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    for statement in [
+        "DROP TRIGGER test_fault ON master_orders",
+        "DROP FUNCTION test_fault()",
+    ] {
+        sqlx::query(statement).execute(&app.db).await.unwrap();
+    }
 }
 
 /// Polls `condition` every 50 ms until it holds (or panics after 15 s).
@@ -45,4 +49,32 @@ pub async fn wait_for(what: &str, mut condition: impl AsyncFnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
+}
+
+/// An order dead-lettered at once by a permanent database failure (SQLSTATE 22023): its id
+/// and its dead letter's.
+pub async fn dead_lettered_order(app: &TestApp, station: &str, key: &str) -> (String, String) {
+    break_master_orders(app, "22023", Some(key)).await;
+    let order_id = app
+        .accept_order(station, key, &three_supplier_order())
+        .await;
+    let letter_id = wait_for_letter(app, &order_id).await;
+    heal(app).await;
+    (order_id, letter_id)
+}
+
+/// The id of the dead letter of `command_id`, once recorded.
+pub async fn wait_for_letter(app: &TestApp, command_id: &str) -> String {
+    let command_id: Uuid = command_id.parse().unwrap();
+    let mut found = None;
+    wait_for("dead letter", async || {
+        found = sqlx::query_scalar::<_, Uuid>("SELECT id FROM dead_letters WHERE command_id = $1")
+            .bind(command_id)
+            .fetch_optional(&app.db)
+            .await
+            .unwrap();
+        found.is_some()
+    })
+    .await;
+    found.unwrap().to_string()
 }

@@ -21,6 +21,7 @@ use bluewhale::messaging::Namespace;
 
 pub use bluewhale_seed::world;
 
+pub mod browser;
 pub mod faults;
 pub mod logs;
 pub mod mail;
