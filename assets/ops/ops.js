@@ -477,7 +477,9 @@
       nodes.push(svg("line", { class: "grid-line", x1: left, x2: left + plotW, y1: gy, y2: gy }));
     }
     nodes.push(svg("text", { class: "axis-label", x: left - 6, y: top + plotH, "text-anchor": "end" }, "0"));
-    nodes.push(svg("text", { class: "axis-label", x: left - 6, y: y(max) + 4, "text-anchor": "end" }, values.length ? formatY(max) : ""));
+    if (!empty && max > 0) {
+      nodes.push(svg("text", { class: "axis-label", x: left - 6, y: y(max) + 4, "text-anchor": "end" }, formatY(max)));
+    }
     nodes.push(svg("text", { class: "axis-label", x: left, y: height - 6, "text-anchor": "start" }, formatClock(start)));
     nodes.push(svg("text", { class: "axis-label", x: left + plotW, y: height - 6, "text-anchor": "end" }, formatClock(end)));
 
@@ -701,9 +703,10 @@
   // 202: the command is still being processed after the server's wait; 200: the new view.
   function outcomeText(action, id, result, withCommand) {
     const b = result.body || {};
-    if (result.status === 202) return `${action} of ${short(id)} accepted, processing`;
+    const done = action === "Replay" ? "Replayed" : "Discarded";
+    if (result.status === 202) return `${done} ${short(id)}: accepted, processing`;
     const what = withCommand && b.command_status ? `command ${b.command_status}` : b.status;
-    return `${action === "Replay" ? "Replayed" : "Discarded"} ${short(id)}: ${what}`;
+    return `${done} ${short(id)}: ${what}`;
   }
 
   async function replay(id) {
