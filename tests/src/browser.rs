@@ -84,33 +84,34 @@ impl Browser {
 
     /// Waits until the element's text satisfies `condition`, and returns the text.
     pub async fn text_until(&self, css: &str, condition: impl Fn(&str) -> bool) -> String {
-        let deadline = tokio::time::Instant::now() + PAGE_WAIT;
         let mut last = String::new();
-        while tokio::time::Instant::now() < deadline {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await
-                && let Ok(text) = element.text().await
-            {
-                if condition(&text) {
-                    return text;
-                }
-                last = text;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{css} never showed what was expected; last text: {last:?}");
+        let found = poll(async || {
+            let text = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            let shown = condition(&text).then(|| text.clone());
+            last = text;
+            shown
+        })
+        .await;
+        found.unwrap_or_else(|| panic!("{css} never showed what was expected; last text: {last:?}"))
     }
 
     /// Waits until no element matches `css`.
     pub async fn gone(&self, css: &str) {
-        let deadline = tokio::time::Instant::now() + PAGE_WAIT;
-        while tokio::time::Instant::now() < deadline {
-            if matches!(self.client.find_all(Locator::Css(css)).await, Ok(found) if found.is_empty())
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{css} is still in the page");
+        poll(
+            async || match self.client.find_all(Locator::Css(css)).await {
+                Ok(found) if found.is_empty() => Some(()),
+                _ => None,
+            },
+        )
+        .await
+        .unwrap_or_else(|| panic!("{css} is still in the page"));
     }
 
     /// Ends the session and its driver.
@@ -118,6 +119,18 @@ impl Browser {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
     }
+}
+
+/// Polls `check` every 100 ms until it answers, for at most [`PAGE_WAIT`].
+async fn poll<T>(mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + PAGE_WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if let Some(answer) = check().await {
+            return Some(answer);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
 }
 
 /// chromedriver prints the port it chose for `--port=0`; its output is drained afterwards so
