@@ -9,6 +9,9 @@
   const BUCKET_MS = 15000;
   const WINDOW_MS = 5 * 60 * 1000;
   const HISTORY_LENGTH = 3;
+  // A backlog smaller than this is a queue doing its work, not one falling behind (the
+  // CommandBacklogGrowing alert uses the same floor).
+  const BACKLOG_ATTENTION_MIN = 100;
   const OUTBOX_AGE_LIMIT_S = 60;
   const PAGE_SIZE = 20;
   const MAX_PAGE_SIZE = 100; // the API's upper bound for `limit`
@@ -360,7 +363,9 @@
     renderProcesses(overview.processes, overview.generated_at);
   }
 
-  const backlog = (c) => c.pending + c.ack_pending;
+  // Messages not yet delivered to any worker; ack pending is work in progress, bounded by the
+  // consumer's max_ack_pending.
+  const backlog = (c) => c.pending;
 
   /** Records this reading's backlogs; returns the keys of consumers growing over the last 3. */
   function trackBacklogs(overview) {
@@ -376,7 +381,9 @@
         if (fresh) history.push(backlog(consumer));
         if (history.length > HISTORY_LENGTH) history.shift();
         backlogHistory.set(key, history);
-        const rising = history.length === HISTORY_LENGTH && history.every((v, i) => i === 0 || v > history[i - 1]);
+        const rising = history.length === HISTORY_LENGTH
+          && history[history.length - 1] >= BACKLOG_ATTENTION_MIN
+          && history.every((v, i) => i === 0 || v > history[i - 1]);
         if (rising) growing.add(key);
       }
     }
