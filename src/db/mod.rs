@@ -4,6 +4,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod command_throughput;
 pub mod commands;
+pub mod contract_writes;
 pub mod contracts;
 pub mod dead_letters;
 pub mod notification_messages;

@@ -7,6 +7,9 @@
 pub mod audit;
 pub mod business_date;
 pub mod catalogue;
+pub mod contract_lifecycle;
+pub mod contract_overlap;
+pub mod contract_terms;
 pub mod dead_letter_reason;
 pub mod dead_letter_resolution;
 pub mod delivery_policy;

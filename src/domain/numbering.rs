@@ -12,6 +12,8 @@ pub enum DocumentKind {
     PurchaseOrder,
     /// Blue Whale's bill to the station.
     SalesOrder,
+    /// A supplier's master contract.
+    Contract,
 }
 
 impl DocumentKind {
@@ -21,6 +23,7 @@ impl DocumentKind {
             DocumentKind::MasterOrder => "MO",
             DocumentKind::PurchaseOrder => "PO",
             DocumentKind::SalesOrder => "SO",
+            DocumentKind::Contract => "MC",
         }
     }
 
@@ -30,13 +33,24 @@ impl DocumentKind {
             DocumentKind::MasterOrder => "master_order",
             DocumentKind::PurchaseOrder => "purchase_order",
             DocumentKind::SalesOrder => "sales_order",
+            DocumentKind::Contract => "contract",
+        }
+    }
+
+    /// Digits of the yearly counter (zero-padded; more when a year overflows them).
+    pub fn digits(&self) -> usize {
+        match self {
+            DocumentKind::Contract => 4,
+            _ => 6,
         }
     }
 }
 
-/// Formats `PREFIX-YYYY-NNNNNN`: six digits zero-padded, more digits kept if the year overflows.
+/// Formats `PREFIX-YYYY-NNNNNN` (`MC-YYYY-NNNN` for contracts): the counter zero-padded, more
+/// digits kept if the year overflows them.
 pub fn format_number(kind: DocumentKind, year: i32, value: i64) -> String {
-    format!("{}-{year:04}-{value:06}", kind.prefix())
+    let width = kind.digits();
+    format!("{}-{year:04}-{value:0width$}", kind.prefix())
 }
 
 #[cfg(test)]
@@ -61,6 +75,8 @@ mod tests {
                 123_456_789,
                 "PO-2030-123456789",
             ),
+            (DocumentKind::Contract, 2027, 7, "MC-2027-0007"),
+            (DocumentKind::Contract, 2027, 12_345, "MC-2027-12345"),
         ];
         for (kind, year, value, expected) in cases {
             assert_eq!(format_number(kind, year, value), expected);
@@ -73,6 +89,7 @@ mod tests {
             (DocumentKind::MasterOrder, "MO", "master_order"),
             (DocumentKind::PurchaseOrder, "PO", "purchase_order"),
             (DocumentKind::SalesOrder, "SO", "sales_order"),
+            (DocumentKind::Contract, "MC", "contract"),
         ];
         for (kind, prefix, key) in cases {
             assert_eq!(kind.prefix(), prefix);

@@ -29,6 +29,12 @@ pub enum RefusalCode {
     DeadLetterNotOpen,
     /// The dead letter's payload cannot be published as a command again (409).
     DeadLetterNotReplayable,
+    /// The contract is not a DRAFT, so its terms are fixed (409).
+    ContractNotEditable,
+    /// Activating would make two contracts price one product of one supplier on one day (409).
+    ContractOverlap,
+    /// Another contract has this number (409).
+    ContractNumberTaken,
 }
 
 impl RefusalCode {
@@ -44,6 +50,9 @@ impl RefusalCode {
             RefusalCode::WebhookEndpointDisabled => "WEBHOOK_ENDPOINT_DISABLED",
             RefusalCode::DeadLetterNotOpen => "DEAD_LETTER_NOT_OPEN",
             RefusalCode::DeadLetterNotReplayable => "DEAD_LETTER_NOT_REPLAYABLE",
+            RefusalCode::ContractNotEditable => "CONTRACT_NOT_EDITABLE",
+            RefusalCode::ContractOverlap => "CONTRACT_OVERLAP",
+            RefusalCode::ContractNumberTaken => "CONTRACT_NUMBER_TAKEN",
         }
     }
 }

@@ -223,6 +223,9 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
         RefusalCode::DeadLetterNotReplayable => {
             (StatusCode::CONFLICT, "Dead letter not replayable")
         }
+        RefusalCode::ContractNotEditable => (StatusCode::CONFLICT, "Contract not editable"),
+        RefusalCode::ContractOverlap => (StatusCode::CONFLICT, "Contracts overlap"),
+        RefusalCode::ContractNumberTaken => (StatusCode::CONFLICT, "Contract number taken"),
     }
 }
 

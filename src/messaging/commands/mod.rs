@@ -1,10 +1,12 @@
 //! Command payloads (the `data` of an envelope), one module per command family.
 
+pub mod contract;
 pub mod dead_letter;
 pub mod order_submit;
 pub mod purchase_order_transition;
 pub mod webhook_endpoint;
 
+pub use contract::{ChangeContract, ExpireContract};
 pub use dead_letter::ResolveDeadLetter;
 pub use order_submit::SubmitOrder;
 pub use purchase_order_transition::TransitionPurchaseOrder;
@@ -25,6 +27,8 @@ pub fn aggregate_of(kind: &str) -> Option<&'static str> {
             ChangeWebhookEndpoint::AGGREGATE,
         ),
         (ResolveDeadLetter::TYPE, ResolveDeadLetter::AGGREGATE),
+        (ChangeContract::TYPE, ChangeContract::AGGREGATE),
+        (ExpireContract::TYPE, ExpireContract::AGGREGATE),
     ]
     .into_iter()
     .find_map(|(k, aggregate)| (k == kind).then_some(aggregate))
@@ -41,6 +45,8 @@ mod tests {
             TransitionPurchaseOrder::TYPE,
             ChangeWebhookEndpoint::TYPE,
             ResolveDeadLetter::TYPE,
+            ChangeContract::TYPE,
+            ExpireContract::TYPE,
         ] {
             assert_eq!(kind.split('.').count(), 2, "{kind}");
             assert!(aggregate_of(kind).is_some());

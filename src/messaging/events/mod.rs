@@ -3,6 +3,7 @@
 //! reads any of them back from one place.
 
 pub mod audit;
+pub mod contracts;
 pub mod orders;
 pub mod purchase_orders;
 pub mod webhook_endpoints;
@@ -18,6 +19,7 @@ use super::correlation::Correlation;
 use crate::domain::roles::Scope;
 
 pub use audit::AuditRecord;
+pub use contracts::{ContractChanged, ContractEventKind};
 pub use orders::{OrderProcessed, OrderStatusChanged};
 pub use purchase_orders::{PurchaseOrderChanged, PurchaseOrderCreated};
 pub use webhook_endpoints::{WebhookEndpointDisabled, WebhookTest};
@@ -35,7 +37,17 @@ pub fn supplier_event_types() -> Vec<&'static str> {
             .map(purchase_orders::status_event_type),
     );
     types.push(webhook_endpoints::WEBHOOK_ENDPOINT_DISABLED);
+    types.extend(ContractEventKind::ALL.map(ContractEventKind::event_type));
     types
+}
+
+/// Whether `scope` is staff's or the supplier's own: the audience of supplier-only events.
+fn staff_or_supplier(scope: Scope, supplier_id: Uuid) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Supplier(own) => own == supplier_id,
+        Scope::Station(_) | Scope::Nothing => false,
+    }
 }
 
 /// An event payload type.
@@ -129,6 +141,8 @@ pub enum DomainEvent {
     WebhookTest(WebhookTest),
     /// `webhook_endpoint.disabled`.
     WebhookEndpointDisabled(WebhookEndpointDisabled),
+    /// `contract.<activated|suspended|resumed|terminated|expired>`.
+    ContractChanged(Box<ContractChanged>),
 }
 
 /// An event that is not one of ours, or whose data does not match its type.
@@ -176,9 +190,9 @@ impl DomainEvent {
             DomainEvent::WebhookTest(WebhookTest { supplier_id, .. })
             | DomainEvent::WebhookEndpointDisabled(WebhookEndpointDisabled {
                 supplier_id, ..
-            }) => {
-                return matches!(scope, Scope::All)
-                    || matches!(scope, Scope::Supplier(own) if own == *supplier_id);
+            }) => return staff_or_supplier(scope, *supplier_id),
+            DomainEvent::ContractChanged(changed) => {
+                return staff_or_supplier(scope, changed.supplier_id);
             }
         };
         match scope {
@@ -226,6 +240,9 @@ impl DomainEvent {
             }
             (webhook_endpoints::WEBHOOK_ENDPOINT_DISABLED, WebhookEndpointDisabled::VERSION) => {
                 data(event).map(Self::WebhookEndpointDisabled)
+            }
+            (k, ContractChanged::VERSION) if ContractEventKind::of_type(k).is_some() => {
+                data(event).map(|e| Self::ContractChanged(Box::new(e)))
             }
             _ => Err(EventDecodeError::Unknown {
                 kind: event.kind.clone(),
