@@ -31,3 +31,10 @@ END;
 $$;
 CREATE TRIGGER contract_lines_fixed BEFORE UPDATE OR DELETE ON contract_lines
     FOR EACH ROW EXECUTE FUNCTION contract_lines_fixed_once_drafted();
+
+-- Scheduled jobs that run once per interval across any number of workers: the worker that
+-- locks a job's row (the others skip it) runs the job if its last run is old enough.
+CREATE TABLE scheduled_jobs (
+    name         text PRIMARY KEY,
+    last_run_at  timestamptz NOT NULL
+);

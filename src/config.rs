@@ -115,6 +115,9 @@ pub struct WorkerConfig {
     /// After SIGTERM, how long batches in flight and the relay may take before they are
     /// abandoned and the process exits (BW_DRAIN_TIMEOUT_SECS).
     pub drain_timeout: Duration,
+    /// How often the contract expiry job runs, across all workers together
+    /// (BW_CONTRACT_EXPIRY_INTERVAL_SECS).
+    pub contract_expiry_interval: Duration,
 }
 
 /// Webhook endpoint rules and delivery settings (ingress and notifier).
@@ -275,6 +278,7 @@ impl Config {
                 max_deliver: env.positive("BW_WORKER_MAX_DELIVER", 5)?,
                 ack_wait: env.seconds("BW_ACK_WAIT_SECS", 30)?,
                 drain_timeout: env.seconds("BW_DRAIN_TIMEOUT_SECS", 25)?,
+                contract_expiry_interval: env.seconds("BW_CONTRACT_EXPIRY_INTERVAL_SECS", 300)?,
             },
             webhook: WebhookConfig::from_env(&env)?,
             notifier: NotifierConfig {
@@ -418,6 +422,10 @@ mod tests {
         assert_eq!(config.business_timezone, chrono_tz::Europe::Paris);
         assert_eq!(config.worker.max_deliver, 5);
         assert_eq!(config.worker.drain_timeout, Duration::from_secs(25));
+        assert_eq!(
+            config.worker.contract_expiry_interval,
+            Duration::from_secs(300)
+        );
         assert_eq!(config.webhook.retry_schedule.len(), 8);
         assert_eq!(config.webhook.retry_schedule[2], Duration::from_secs(300));
         assert!(!config.webhook.allow_http);

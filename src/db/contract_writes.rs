@@ -177,8 +177,21 @@ async fn with_lines(
 
 /// The contract, locked until the transaction ends.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<ContractRecord>> {
+    fetch(conn, id, "FOR UPDATE").await
+}
+
+/// The contract as it is now (the ingress's checks; the worker decides under [`lock`]).
+pub async fn load(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<ContractRecord>> {
+    fetch(conn, id, "").await
+}
+
+async fn fetch(
+    conn: &mut PgConnection,
+    id: Uuid,
+    locking: &'static str,
+) -> sqlx::Result<Option<ContractRecord>> {
     let rows: Vec<HeaderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {HEADER_COLUMNS} FROM master_contracts WHERE id = $1 FOR UPDATE"
+        "SELECT {HEADER_COLUMNS} FROM master_contracts WHERE id = $1 {locking}"
     )))
     .bind(id)
     .fetch_all(&mut *conn)

@@ -69,8 +69,26 @@ pub struct ContractView {
     #[schema(value_type = Option<String>, example = "150.00")]
     #[serde(serialize_with = "two_decimals::option")]
     pub minimum_order_value: Option<Decimal>,
+    /// Blue Whale's fee on the supplier's prices, in percent (never shown to suppliers).
+    #[schema(value_type = Option<String>, example = "4.00")]
+    #[serde(
+        serialize_with = "two_decimals::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub platform_fee_percent: Option<Decimal>,
+    /// Internal notes (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Why it was last suspended or terminated.
+    pub status_reason: Option<String>,
+    /// The contract this one renews.
+    pub renewed_from: Option<Uuid>,
+    /// Changes with every command; `ETag` and `If-Match` carry it.
+    pub version: i32,
     /// Lines.
     pub lines: Vec<ContractLineView>,
+    /// First activation.
+    pub activated_at: Option<DateTime<Utc>>,
     /// Creation instant.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -96,9 +114,19 @@ struct ContractRow {
     valid_until: NaiveDate,
     currency: String,
     minimum_order_value: Option<Decimal>,
+    platform_fee_percent: Decimal,
+    notes: Option<String>,
+    status_reason: Option<String>,
+    renewed_from: Option<Uuid>,
+    version: i32,
+    activated_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
+
+const COLUMNS: &str = "id, number, supplier_id, status, valid_from, valid_until, currency, \
+     minimum_order_value, platform_fee_percent, notes, status_reason, renewed_from, version, \
+     activated_at, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct LineRow {
@@ -133,8 +161,7 @@ pub async fn list(
 ) -> sqlx::Result<Paged<ContractView>> {
     let (restricted, own) = supplier_restriction(scope);
     let rows: Vec<ContractRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT id, number, supplier_id, status, valid_from, valid_until, currency, \
-         minimum_order_value, created_at, updated_at FROM master_contracts \
+        "SELECT {COLUMNS} FROM master_contracts \
          WHERE {CONTRACT_FILTER} ORDER BY number LIMIT $5 OFFSET $6"
     )))
     .bind(restricted)
@@ -155,7 +182,7 @@ pub async fn list(
     .fetch_one(pool)
     .await?;
     Ok(Paged {
-        items: with_lines(pool, rows).await?,
+        items: with_lines(pool, scope, rows).await?,
         total,
     })
 }
@@ -163,20 +190,25 @@ pub async fn list(
 /// One contract if visible in `scope`.
 pub async fn find(pool: &PgPool, scope: Scope, id: Uuid) -> sqlx::Result<Option<ContractView>> {
     let (restricted, own) = supplier_restriction(scope);
-    let rows: Vec<ContractRow> = sqlx::query_as(
-        "SELECT id, number, supplier_id, status, valid_from, valid_until, currency, \
-         minimum_order_value, created_at, updated_at FROM master_contracts \
-         WHERE id = $3 AND (NOT $1 OR supplier_id = $2)",
-    )
+    let rows: Vec<ContractRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM master_contracts WHERE id = $3 AND (NOT $1 OR supplier_id = $2)"
+    )))
     .bind(restricted)
     .bind(own)
     .bind(id)
     .fetch_all(pool)
     .await?;
-    Ok(with_lines(pool, rows).await?.pop())
+    Ok(with_lines(pool, scope, rows).await?.pop())
 }
 
-async fn with_lines(pool: &PgPool, rows: Vec<ContractRow>) -> sqlx::Result<Vec<ContractView>> {
+async fn with_lines(
+    pool: &PgPool,
+    scope: Scope,
+    rows: Vec<ContractRow>,
+) -> sqlx::Result<Vec<ContractView>> {
+    // Blue Whale's margin is not the supplier's business; notes are internal.
+    let sees_fee = !matches!(scope, Scope::Supplier(_) | Scope::Nothing);
+    let sees_notes = matches!(scope, Scope::All);
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let lines: Vec<LineRow> = sqlx::query_as(
         "SELECT id, contract_id, product_id, supplier_reference, unit_price, min_order_quantity, \
@@ -218,6 +250,12 @@ async fn with_lines(pool: &PgPool, rows: Vec<ContractRow>) -> sqlx::Result<Vec<C
             valid_until: c.valid_until,
             currency: c.currency,
             minimum_order_value: c.minimum_order_value,
+            platform_fee_percent: sees_fee.then_some(c.platform_fee_percent),
+            notes: c.notes.filter(|_| sees_notes),
+            status_reason: c.status_reason,
+            renewed_from: c.renewed_from,
+            version: c.version,
+            activated_at: c.activated_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
         })

@@ -3,6 +3,7 @@
 pub mod consumer;
 pub mod consumer_lifecycle;
 pub mod context;
+pub mod contract_expiry;
 pub mod dead_letter;
 pub mod decode;
 pub mod disposition;
@@ -86,8 +87,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> a
         },
         outbox_ready: Arc::new(Notify::new()),
     };
-    let (stop_relay, relay_stop) = watch::channel(false);
-    let mut relay = tokio::spawn(relay::run(ctx.clone(), relay_stop));
+    let (stop_background, background_stop) = watch::channel(false);
+    let mut relay = tokio::spawn(relay::run(ctx.clone(), background_stop.clone()));
+    let expiry = tokio::spawn(contract_expiry::run(
+        ctx.clone(),
+        config.business_timezone,
+        config.worker.contract_expiry_interval,
+        background_stop,
+    ));
     tracing::info!(
         batch_size = settings.batch_size,
         concurrency = settings.concurrency,
@@ -105,7 +112,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> a
         drain.clone(),
     )
     .await;
-    let _ = stop_relay.send(true);
+    let _ = stop_background.send(true);
+    // A run in progress holds only its own transaction: abandoning it gives the run back.
+    expiry.abort();
     match drain.bounded(&mut relay).await {
         Some(joined) => joined.context("outbox relay task")?,
         None => {

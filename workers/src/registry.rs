@@ -99,6 +99,8 @@ impl Registry {
             .with(handlers::purchase_order_transition::TransitionHandler)
             .with(handlers::webhook_endpoint::WebhookEndpointHandler)
             .with(handlers::dead_letter_resolution::DeadLetterResolutionHandler)
+            .with(handlers::contract_change::ContractChangeHandler)
+            .with(handlers::contract_expiry::ContractExpiryHandler)
     }
 
     /// Adds a handler. Two handlers for one type and version are a programming error.
@@ -166,6 +168,8 @@ mod tests {
         assert_eq!(
             Registry::standard().kinds(),
             [
+                ("contract.change", 1),
+                ("contract.expire", 1),
                 ("dead_letter.resolve", 1),
                 ("order.submit", 2),
                 ("purchase_order.transition", 1),

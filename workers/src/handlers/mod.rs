@@ -1,5 +1,8 @@
 //! Command handlers, one module per command family: load, decide (domain), write (db).
 
+pub mod contract_change;
+pub mod contract_expiry;
+mod contract_status;
 pub mod dead_letter_resolution;
 pub mod purchase_order_transition;
 pub mod submit_order;
