@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use bluewhale::messaging::events::{ContractChanged, ContractEventKind};
+
 use crate::supplier_payload::SupplierPurchaseOrder;
 
 /// One e-mail, as stored with its message and sent as multipart/alternative.
@@ -194,6 +196,43 @@ pub fn endpoint_disabled_mail(url: &str, reason: &str) -> EmailContent {
     );
     EmailContent {
         subject: "Webhook endpoint disabled".to_owned(),
+        text,
+        html,
+    }
+}
+
+/// The e-mail telling a supplier that one of its contracts changed status.
+pub fn contract_mail(changed: &ContractChanged) -> EmailContent {
+    let verb = match changed.change {
+        ContractEventKind::Activated => "is now in force",
+        ContractEventKind::Suspended => "is suspended",
+        ContractEventKind::Resumed => "is in force again",
+        ContractEventKind::Terminated => "is terminated",
+        ContractEventKind::Expired => "has expired",
+    };
+    let reason = changed
+        .reason
+        .as_deref()
+        .map(|r| format!(" Reason: {r}."))
+        .unwrap_or_default();
+    let text = format!(
+        "Master contract {number} (valid {from} to {until}) {verb}.{reason}\n\n\
+         Purchase orders are priced only from contracts in force on their order date.\n",
+        number = changed.number,
+        from = changed.valid_from,
+        until = changed.valid_until,
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Master contract \
+         <strong>{}</strong> (valid {} to {}) {verb}.{}</p><p>Purchase orders are priced only \
+         from contracts in force on their order date.</p></body></html>",
+        escape(&changed.number),
+        changed.valid_from,
+        changed.valid_until,
+        escape(&reason),
+    );
+    EmailContent {
+        subject: format!("Contract {} {verb}", changed.number),
         text,
         html,
     }

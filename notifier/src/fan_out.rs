@@ -218,6 +218,17 @@ async fn messages_for(
                 });
             (disabled.supplier_id, body, endpoints, mail)
         }
+        DomainEvent::ContractChanged(changed) => {
+            let body =
+                supplier_payload::body(&event.kind, event.occurred_at, changed).map_err(encode)?;
+            let endpoints =
+                webhook_endpoints::subscribed(&ctx.db, changed.supplier_id, &event.kind).await?;
+            let mail = supplier_notifications::supplier_contact(&ctx.db, changed.supplier_id)
+                .await?
+                .and_then(|(_, email)| email)
+                .map(|to| (to, email_content::contract_mail(changed)));
+            (changed.supplier_id, body, endpoints, mail)
+        }
         _ => return Ok(Vec::new()),
     };
     let message = |channel: Channel, target: String, endpoint_id, recipient, body| NewMessage {

@@ -69,11 +69,9 @@ pub async fn refusal_of(
             if let Some(number) = number {
                 issues.extend(number_issues(number));
             }
+            issues.extend(terms_issues(conn, header, lines).await?);
             if !issues.is_empty() {
                 return Ok(Some(Refusal::invalid(issues)));
-            }
-            if let Some(refusal) = terms_refusal(conn, header, lines).await? {
-                return Ok(Some(refusal));
             }
             match number {
                 Some(number) => number_refusal(conn, number, command.contract_id).await,
@@ -111,7 +109,8 @@ pub async fn refusal_of(
             }
         }
         (ContractChange::ReplaceLines { lines }, Some(stored)) => {
-            terms_refusal(conn, &stored.header, lines).await
+            let issues = terms_issues(conn, &stored.header, lines).await?;
+            Ok((!issues.is_empty()).then(|| Refusal::invalid(issues)))
         }
         (ContractChange::Activate, Some(stored)) => {
             let in_force = contract_writes::in_force(conn, stored.header.supplier_id).await?;
@@ -158,16 +157,16 @@ fn reason_refusal(reason: &str) -> Option<Refusal> {
 }
 
 /// Lines that break the rules or name unknown or inactive products, or a supplier that is.
-async fn terms_refusal(
+async fn terms_issues(
     conn: &mut sqlx::PgConnection,
     header: &ContractHeader,
     lines: &[ContractLineTerms],
-) -> sqlx::Result<Option<Refusal>> {
+) -> sqlx::Result<Vec<FieldIssue>> {
     let mut issues = line_issues(lines);
     let products: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
     let known = contract_writes::known_references(conn, header.supplier_id, &products).await?;
     issues.extend(reference_issues(&known, Some(lines)));
-    Ok((!issues.is_empty()).then(|| Refusal::invalid(issues)))
+    Ok(issues)
 }
 
 /// A number another contract has.

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod command_throughput;
 pub mod commands;
 pub mod contract_checks;
+pub mod contract_history;
 pub mod contract_writes;
 pub mod contracts;
 pub mod dead_letters;

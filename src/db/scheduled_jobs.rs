@@ -14,7 +14,7 @@ pub async fn claim(
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     sqlx::query(
-        "INSERT INTO scheduled_jobs (name, last_run_at) VALUES ($1, '-infinity') \
+        "INSERT INTO scheduled_jobs (name, last_run_at) VALUES ($1, 'epoch') \
          ON CONFLICT (name) DO NOTHING",
     )
     .bind(job)

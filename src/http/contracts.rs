@@ -2,14 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::contract_writes::with_etag;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{AuthUser, PathId, ValidQuery};
 use super::pagination::{PageQuery, PageView};
 use super::state::AppState;
+use crate::db::contract_history::{self, ContractHistoryEntry};
 use crate::db::contracts::{self, ContractFilter, ContractView};
 
 const STATUSES: [&str; 5] = ["DRAFT", "ACTIVE", "SUSPENDED", "EXPIRED", "TERMINATED"];
@@ -60,7 +63,7 @@ pub async fn list(
     Ok(Json(PageView::new(paged, page)))
 }
 
-/// One contract with its lines.
+/// One contract with its lines and its `ETag`.
 #[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts",
     params(("id" = Uuid, Path, description = "Contract id")), security(("bearer" = [])),
     responses((status = 200, body = ContractView), (status = 404, body = super::error::Problem)))]
@@ -68,9 +71,29 @@ pub async fn get(
     State(state): State<AppState>,
     user: AuthUser,
     PathId(id): PathId,
-) -> ApiResult<Json<ContractView>> {
+) -> ApiResult<Response> {
+    let view = contracts::find(&state.db, user.scope(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    with_etag(view)
+}
+
+/// The contract's changes, oldest first (suppliers and stations: without Blue Whale's fee and
+/// notes).
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/history", tag = "contracts",
+    params(("id" = Uuid, Path, description = "Contract id")), security(("bearer" = [])),
+    responses((status = 200, body = Vec<ContractHistoryEntry>), (status = 404, body = super::error::Problem)))]
+pub async fn history(
+    State(state): State<AppState>,
+    user: AuthUser,
+    PathId(id): PathId,
+) -> ApiResult<Json<Vec<ContractHistoryEntry>>> {
+    // Same visibility as the contract itself.
     contracts::find(&state.db, user.scope(), id)
         .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound)
+        .ok_or(ApiError::NotFound)?;
+    let staff = user.role.is_staff();
+    Ok(Json(
+        contract_history::for_contract(&state.db, id, staff).await?,
+    ))
 }

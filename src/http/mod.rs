@@ -4,6 +4,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod command_path;
 pub mod commands;
+pub mod contract_writes;
 pub mod contracts;
 pub mod error;
 pub mod event_stream;
@@ -35,7 +36,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request, header};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -160,8 +161,24 @@ pub fn router(state: AppState) -> Router {
         .route("/stations", get(catalogue::list_stations))
         .route("/suppliers", get(catalogue::list_suppliers))
         .route("/products", get(catalogue::list_products))
-        .route("/contracts", get(contracts::list))
-        .route("/contracts/{id}", get(contracts::get))
+        .route(
+            "/contracts",
+            get(contracts::list).post(contract_writes::create),
+        )
+        .route(
+            "/contracts/{id}",
+            get(contracts::get).patch(contract_writes::update),
+        )
+        .route("/contracts/{id}/history", get(contracts::history))
+        .route("/contracts/{id}/lines", put(contract_writes::replace_lines))
+        .route("/contracts/{id}/activate", post(contract_writes::activate))
+        .route("/contracts/{id}/suspend", post(contract_writes::suspend))
+        .route("/contracts/{id}/resume", post(contract_writes::resume))
+        .route(
+            "/contracts/{id}/terminate",
+            post(contract_writes::terminate),
+        )
+        .route("/contracts/{id}/renew", post(contract_writes::renew))
         .route("/orders", post(orders::submit).get(orders::list))
         .route("/orders/{id}", get(orders::get))
         .route("/purchase-orders", get(purchase_orders::list))

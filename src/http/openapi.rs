@@ -4,8 +4,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, catalogue, commands, contracts, event_stream, health, me, ops_dead_letters, ops_overview,
-    orders, purchase_order_transitions, purchase_orders, webhook_deliveries, webhook_endpoints,
+    auth, catalogue, commands, contract_writes, contracts, event_stream, health, me,
+    ops_dead_letters, ops_overview, orders, purchase_order_transitions, purchase_orders,
+    webhook_deliveries, webhook_endpoints,
 };
 
 /// The API description, generated from the handlers.
@@ -17,7 +18,10 @@ use super::{
         health::health, health::ready,
         auth::login, auth::refresh, auth::logout, me::me,
         catalogue::list_stations, catalogue::list_suppliers, catalogue::list_products,
-        contracts::list, contracts::get,
+        contracts::list, contracts::get, contracts::history,
+        contract_writes::create, contract_writes::update, contract_writes::replace_lines,
+        contract_writes::activate, contract_writes::suspend, contract_writes::resume,
+        contract_writes::terminate, contract_writes::renew,
         orders::submit, orders::get, orders::list,
         purchase_orders::list, purchase_orders::get, purchase_orders::history,
         purchase_order_transitions::confirm, purchase_order_transitions::ship,

@@ -635,6 +635,24 @@ impl TestApp {
             .expect("count")
     }
 
+    /// Messages in the test's EVENTS stream on subjects matching `filter` (without the
+    /// namespace, e.g. `bw.evt.contract.expired.*`).
+    pub async fn event_messages(&self, filter: &str) -> usize {
+        let stream = self
+            .js
+            .get_stream(self.ns.events_stream())
+            .await
+            .expect("stream");
+        let subjects = stream
+            .info_with_subjects(self.ns.subject(filter))
+            .await
+            .expect("stream subjects");
+        futures::StreamExt::fold(subjects, 0, |sum, subject| async move {
+            sum + subject.map_or(0, |(_, count)| count)
+        })
+        .await
+    }
+
     /// Messages currently stored in one of the test's streams (`COMMANDS`, `EVENTS`, `DLQ`).
     pub async fn stream_messages(&self, stream: &str) -> u64 {
         let mut stream = self
