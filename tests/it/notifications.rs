@@ -721,3 +721,76 @@ async fn an_endpoint_failing_for_longer_than_the_limit_is_disabled() {
     assert_eq!(failing, None);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn contract_changes_reach_the_supplier_by_webhook_and_e_mail_without_blue_whales_fee() {
+    let mut app = TestApp::spawn().await;
+    app.start_notifier().await;
+    let contact = fresh_contact(&app, "contracts").await;
+    let hook = Receiver::start(Vec::new()).await;
+    let (_, secret) = register(
+        &app,
+        world::SUPPLIER_CODE,
+        &hook.url("/contracts"),
+        Some(&["contract.activated", "contract.suspended"]),
+    )
+    .await;
+    let manager = app.login(world::MANAGER_EMAIL).await;
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({
+        "supplier_id": world::supplier_id(world::SUPPLIER_CODE),
+        "valid_from": today, "valid_until": today + chrono::Duration::days(90),
+        "platform_fee_percent": "6.50", "notes": "margin negotiated",
+        "lines": [{"product_id": world::product_id("BW-LABL-0028"), "unit_price": "11.90"}],
+    });
+    let response = app
+        .write("/api/v1/contracts", &manager, "contract", &body, &[WAIT])
+        .await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let (id, number) = (
+        created["id"].as_str().unwrap(),
+        created["number"].as_str().unwrap(),
+    );
+    let admin = app.login(world::ADMIN_EMAIL).await;
+    for (verb, body, token) in [
+        ("activate", json!({}), &admin),
+        ("suspend", json!({"reason": "quality audit"}), &manager),
+    ] {
+        let response = app
+            .write(
+                &format!("/api/v1/contracts/{id}/{verb}"),
+                token,
+                verb,
+                &body,
+                &[WAIT],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{verb}");
+    }
+
+    let received = hook.wait_for(2, WITHIN).await;
+    let mut types = Vec::new();
+    for delivery in &received {
+        assert!(delivery.signed_by(&secret));
+        assert!(!delivery.body.contains("6.50") && !delivery.body.contains("margin"));
+        let sent = delivery.json();
+        assert_eq!(sent["data"]["number"], number);
+        assert_eq!(sent["data"]["lines"][0]["unit_price"], "11.90");
+        types.push(sent["type"].as_str().unwrap().to_owned());
+    }
+    types.sort();
+    assert_eq!(types, ["contract.activated", "contract.suspended"]);
+    assert_eq!(received[1].json()["data"]["reason"], "quality audit");
+
+    let mail = wait_for_mail(&contact, &format!("Contract {number} is suspended"), WITHIN).await;
+    assert!(mail.text.contains("quality audit"), "{}", mail.text);
+    assert!(!mail.text.contains("6.50"));
+    wait_for_mail(
+        &contact,
+        &format!("Contract {number} is now in force"),
+        WITHIN,
+    )
+    .await;
+    app.cleanup().await;
+}
