@@ -40,9 +40,15 @@ pub fn line_total(unit_price: Decimal, quantity: u32) -> Decimal {
 /// Rounding per rate (not per line, not on the whole) is the rule of DESIGN §5.2; a
 /// `BTreeMap` groups rates by value, so 20 and 20.00 are the same rate.
 pub fn purchase_order_totals(lines: &[PricedLine]) -> Totals {
+    totals_by_rate(lines.iter().map(|l| (l.tax_rate, l.line_total)))
+}
+
+/// Totals of `(tax rate, line total)` pairs, VAT rounded once per distinct rate: the rule of
+/// purchase orders, and of sales orders and invoices alike.
+pub fn totals_by_rate(lines: impl IntoIterator<Item = (Decimal, Decimal)>) -> Totals {
     let mut base_by_rate: BTreeMap<Decimal, Decimal> = BTreeMap::new();
-    for line in lines {
-        *base_by_rate.entry(line.tax_rate).or_default() += line.line_total;
+    for (rate, total) in lines {
+        *base_by_rate.entry(rate).or_default() += total;
     }
     let excluding_tax = round_money(base_by_rate.values().copied().sum());
     let tax_amount = round_money(

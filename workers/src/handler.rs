@@ -125,6 +125,42 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Decision>, HandlerError>> + Send + 'a;
 }
 
+/// A handler that decides each command alone, in delivery order, under its own row locks:
+/// for commands that each change one aggregate at low rates (contracts, endpoints, dead
+/// letters). [`OneByOne`] makes it a [`Handler`].
+pub trait EachHandler: Send + Sync + 'static {
+    /// The command type it handles.
+    type Command: CommandSpec;
+
+    /// Decides and applies one command inside `tx`.
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a BatchContext,
+        tx: &'a mut PgConnection,
+        incoming: &'a Incoming<Self::Command>,
+    ) -> impl Future<Output = Result<Decision, HandlerError>> + Send + 'a;
+}
+
+/// Runs an [`EachHandler`] over a batch, one command after the other in one transaction.
+pub struct OneByOne<H>(pub H);
+
+impl<H: EachHandler> Handler for OneByOne<H> {
+    type Command = H::Command;
+
+    async fn handle(
+        &self,
+        ctx: &BatchContext,
+        tx: &mut PgConnection,
+        batch: &[Incoming<Self::Command>],
+    ) -> Result<Vec<Decision>, HandlerError> {
+        let mut decisions = Vec::with_capacity(batch.len());
+        for incoming in batch {
+            decisions.push(self.0.apply(ctx, tx, incoming).await?);
+        }
+        Ok(decisions)
+    }
+}
+
 /// Why a handler could not decide: the batch is rolled back and retried or dead-lettered.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {

@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 use crate::context::WorkerContext;
 use crate::decode::{Head, decode_head, decode_typed, unknown_type};
 use crate::disposition::Disposition;
-use crate::handler::{CommandTrace, Handler};
+use crate::handler::{CommandTrace, Handler, OneByOne};
 use crate::handlers;
 use crate::runner;
 use crate::settle::settle;
@@ -97,10 +97,12 @@ impl Registry {
         Self::empty()
             .with(handlers::submit_order::SubmitOrderHandler)
             .with(handlers::purchase_order_transition::TransitionHandler)
-            .with(handlers::webhook_endpoint::WebhookEndpointHandler)
-            .with(handlers::dead_letter_resolution::DeadLetterResolutionHandler)
-            .with(handlers::contract_change::ContractChangeHandler)
-            .with(handlers::contract_expiry::ContractExpiryHandler)
+            .with(OneByOne(handlers::webhook_endpoint::WebhookEndpointHandler))
+            .with(OneByOne(
+                handlers::dead_letter_resolution::DeadLetterResolutionHandler,
+            ))
+            .with(OneByOne(handlers::contract_change::ContractChangeHandler))
+            .with(OneByOne(handlers::contract_expiry::ContractExpiryHandler))
     }
 
     /// Adds a handler. Two handlers for one type and version are a programming error.

@@ -16,25 +16,21 @@ use bluewhale::messaging::envelope::Envelope;
 use bluewhale::messaging::events::ContractEventKind;
 
 use super::contract_status::{record_change, record_creation, status_change};
-use crate::handler::{BatchContext, Decision, Handler, HandlerError, Incoming};
+use crate::handler::{BatchContext, Decision, EachHandler, HandlerError, Incoming};
 
 /// Handles `contract.change`.
 pub struct ContractChangeHandler;
 
-impl Handler for ContractChangeHandler {
+impl EachHandler for ContractChangeHandler {
     type Command = ChangeContract;
 
-    async fn handle(
+    async fn apply(
         &self,
         ctx: &BatchContext,
         tx: &mut sqlx::PgConnection,
-        batch: &[Incoming<ChangeContract>],
-    ) -> Result<Vec<Decision>, HandlerError> {
-        let mut decisions = Vec::with_capacity(batch.len());
-        for incoming in batch {
-            decisions.push(apply(ctx, tx, &incoming.envelope).await?);
-        }
-        Ok(decisions)
+        incoming: &Incoming<ChangeContract>,
+    ) -> Result<Decision, HandlerError> {
+        apply(ctx, tx, &incoming.envelope).await
     }
 }
 

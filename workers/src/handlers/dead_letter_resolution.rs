@@ -14,26 +14,22 @@ use bluewhale::domain::dead_letter_resolution::{Resolution, check_resolution};
 use bluewhale::messaging::commands::ResolveDeadLetter;
 
 use crate::handler::{
-    BatchContext, Decision, Handler, HandlerError, Incoming, Outcome, audit_of, derived_id,
+    BatchContext, Decision, EachHandler, HandlerError, Incoming, Outcome, audit_of, derived_id,
 };
 
 /// Handles `dead_letter.resolve`.
 pub struct DeadLetterResolutionHandler;
 
-impl Handler for DeadLetterResolutionHandler {
+impl EachHandler for DeadLetterResolutionHandler {
     type Command = ResolveDeadLetter;
 
-    async fn handle(
+    async fn apply(
         &self,
         ctx: &BatchContext,
         tx: &mut sqlx::PgConnection,
-        batch: &[Incoming<ResolveDeadLetter>],
-    ) -> Result<Vec<Decision>, HandlerError> {
-        let mut decisions = Vec::with_capacity(batch.len());
-        for incoming in batch {
-            decisions.push(apply(ctx, tx, incoming).await?);
-        }
-        Ok(decisions)
+        incoming: &Incoming<ResolveDeadLetter>,
+    ) -> Result<Decision, HandlerError> {
+        apply(ctx, tx, incoming).await
     }
 }
 

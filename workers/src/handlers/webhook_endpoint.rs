@@ -17,26 +17,22 @@ use bluewhale::messaging::envelope::Envelope;
 use bluewhale::messaging::events::{OutboxEvent, WebhookEndpointDisabled, WebhookTest};
 
 use crate::handler::{
-    BatchContext, Decision, Handler, HandlerError, Incoming, Outcome, audit_of, derived_id,
+    BatchContext, Decision, EachHandler, HandlerError, Incoming, Outcome, audit_of, derived_id,
 };
 
 /// Handles `webhook_endpoint.change`.
 pub struct WebhookEndpointHandler;
 
-impl Handler for WebhookEndpointHandler {
+impl EachHandler for WebhookEndpointHandler {
     type Command = ChangeWebhookEndpoint;
 
-    async fn handle(
+    async fn apply(
         &self,
         ctx: &BatchContext,
         tx: &mut sqlx::PgConnection,
-        batch: &[Incoming<ChangeWebhookEndpoint>],
-    ) -> Result<Vec<Decision>, HandlerError> {
-        let mut decisions = Vec::with_capacity(batch.len());
-        for incoming in batch {
-            decisions.push(apply(ctx, tx, &incoming.envelope).await?);
-        }
-        Ok(decisions)
+        incoming: &Incoming<ChangeWebhookEndpoint>,
+    ) -> Result<Decision, HandlerError> {
+        apply(ctx, tx, &incoming.envelope).await
     }
 }
 
