@@ -14,8 +14,7 @@ use super::pagination::{PageQuery, PageView};
 use super::state::AppState;
 use crate::db::contract_history::{self, ContractHistoryEntry};
 use crate::db::contracts::{self, ContractFilter, ContractView};
-
-const STATUSES: [&str; 5] = ["DRAFT", "ACTIVE", "SUSPENDED", "EXPIRED", "TERMINATED"];
+use crate::domain::contract_lifecycle::ContractStatus;
 
 /// Contract list parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -45,13 +44,17 @@ pub async fn list(
         per_page: query.per_page,
     }
     .parse()?;
-    if let Some(status) = query.status.as_deref().filter(|s| !STATUSES.contains(s)) {
+    if let Some(status) = query
+        .status
+        .as_deref()
+        .filter(|s| s.parse::<ContractStatus>().is_err())
+    {
         return Err(ApiError::Validation(vec![FieldError::new(
             "status",
             "UNKNOWN_STATUS",
             format!(
                 "unknown contract status {status:?}; expected one of {}",
-                STATUSES.join(", ")
+                ContractStatus::ALL.map(ContractStatus::as_str).join(", ")
             ),
         )]));
     }
