@@ -67,6 +67,34 @@ pub struct PricedOrder {
     pub totals: Totals,
 }
 
+/// A purchase order whose total falls short of its contract's minimum order value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortfall {
+    /// The supplier of the purchase order.
+    pub supplier_id: Uuid,
+    /// The contract whose minimum is the highest one not reached.
+    pub contract_id: Uuid,
+    /// That minimum, excluding VAT.
+    pub minimum_order_value: Decimal,
+    /// The purchase order's total excluding VAT.
+    pub total_excluding_tax: Decimal,
+    /// What is still missing to reach the minimum.
+    pub missing: Decimal,
+}
+
+/// What pricing makes of an order before the all-or-nothing rule: the purchase order of every
+/// supplier whose lines all priced, and every reason the order would be rejected for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Purchase orders of the suppliers whose lines all priced (below their minimum or not),
+    /// ordered by the supplier's first appearance.
+    pub purchase_orders: Vec<PricedPurchaseOrder>,
+    /// Every failure: order-level ones, then per line in request order.
+    pub problems: Vec<LineRejection>,
+    /// The purchase orders below their minimum order value, with the amount missing.
+    pub shortfalls: Vec<Shortfall>,
+}
+
 /// Splits and prices an order, all or nothing: any failure rejects the whole order.
 ///
 /// Every failing line is reported (never only the first), each with its first failing reason
@@ -74,6 +102,22 @@ pub struct PricedOrder {
 /// NO_ACTIVE_CONTRACT, BELOW_MINIMUM_QUANTITY. The minimum order value is only checked for
 /// suppliers whose lines all priced, since a PO total is meaningless with a line missing.
 pub fn price_order(order: &OrderToPrice, catalogue: &Catalogue) -> Result<PricedOrder, Rejection> {
+    let assessment = assess_order(order, catalogue);
+    if let Some(rejection) = Rejection::from_lines(assessment.problems) {
+        return Err(rejection);
+    }
+    let purchase_orders = assessment.purchase_orders;
+    let totals = Totals::sum(purchase_orders.iter().map(|po| &po.totals));
+    Ok(PricedOrder {
+        purchase_orders,
+        totals,
+    })
+}
+
+/// Prices what can be priced of an order and lists every problem: the decision
+/// [`price_order`] takes, and the preview of a cart (which shows the would-be purchase orders
+/// with the problems still to fix).
+pub fn assess_order(order: &OrderToPrice, catalogue: &Catalogue) -> Assessment {
     let mut failures = Vec::new();
     if !order.station_active {
         failures.push(LineRejection::order_level(
@@ -108,6 +152,7 @@ pub fn price_order(order: &OrderToPrice, catalogue: &Catalogue) -> Result<Priced
     }
 
     let mut purchase_orders = Vec::with_capacity(groups.len());
+    let mut shortfalls = Vec::new();
     for group in groups.into_iter().filter(|g| g.complete) {
         let totals = purchase_order_totals(&group.lines);
         if let Some((contract_id, minimum)) = group.violated_minimum(totals.excluding_tax) {
@@ -125,6 +170,13 @@ pub fn price_order(order: &OrderToPrice, catalogue: &Catalogue) -> Result<Priced
                     message.clone(),
                 )
             }));
+            shortfalls.push(Shortfall {
+                supplier_id: group.supplier_id,
+                contract_id,
+                minimum_order_value: round_money(minimum),
+                total_excluding_tax: totals.excluding_tax,
+                missing: round_money(minimum - totals.excluding_tax),
+            });
         }
         purchase_orders.push(PricedPurchaseOrder {
             supplier_id: group.supplier_id,
@@ -132,15 +184,12 @@ pub fn price_order(order: &OrderToPrice, catalogue: &Catalogue) -> Result<Priced
             totals,
         });
     }
-
-    if let Some(rejection) = Rejection::from_lines(failures) {
-        return Err(rejection);
-    }
-    let totals = Totals::sum(purchase_orders.iter().map(|po| &po.totals));
-    Ok(PricedOrder {
+    failures.sort_by_key(|l| l.index.map_or((0, 0), |i| (1, i)));
+    Assessment {
         purchase_orders,
-        totals,
-    })
+        problems: failures,
+        shortfalls,
+    }
 }
 
 /// Lines of one supplier gathered while pricing, before they become a purchase order.

@@ -657,3 +657,71 @@ fn empty_order_prices_to_nothing() {
     assert!(priced.purchase_orders.is_empty());
     assert_eq!(priced.totals.excluding_tax, d("0.00"));
 }
+
+#[test]
+fn an_assessment_keeps_the_would_be_purchase_orders_and_every_problem() {
+    let cat = catalogue(vec![
+        Offer {
+            minimum_order_value: Some(d("150.00")),
+            ..offer(S1, P1, "10.00", "20.00")
+        },
+        offer(S2, P3, "12.34", "5.50"),
+        offer(S3, P4, "10.00", "20.00"),
+    ]);
+    // S1 is 30.00 short of its minimum; S2 prices; S3 has a line without a contract.
+    let o = order(&[
+        (P1, S1, 12),
+        (P3, S2, 2),
+        (P4, S3, 1),
+        (P_NO_CONTRACT, S3, 1),
+    ]);
+    let assessed = assess_order(&o, &cat);
+    let suppliers: Vec<Uuid> = assessed
+        .purchase_orders
+        .iter()
+        .map(|po| po.supplier_id)
+        .collect();
+    assert_eq!(
+        suppliers,
+        [S1, S2],
+        "S3 has a failing line: no purchase order"
+    );
+    assert_eq!(
+        assessed.purchase_orders[0].totals.excluding_tax,
+        d("120.00")
+    );
+    assert_eq!(assessed.purchase_orders[1].totals.including_tax, d("26.04"));
+    assert_eq!(
+        assessed.shortfalls,
+        [Shortfall {
+            supplier_id: S1,
+            contract_id: contract_of(S1),
+            minimum_order_value: d("150.00"),
+            total_excluding_tax: d("120.00"),
+            missing: d("30.00"),
+        }]
+    );
+    let problems: Vec<(Option<usize>, RejectionCode)> = assessed
+        .problems
+        .iter()
+        .map(|p| (p.index, p.code))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (Some(0), RejectionCode::BelowMinimumOrderValue),
+            (Some(3), RejectionCode::NoActiveContract),
+        ]
+    );
+    // The decision on the same order rejects it for exactly these reasons.
+    let rejected = price_order(&o, &cat).expect_err("rejected");
+    assert_eq!(rejected.lines, assessed.problems);
+    // Fixed, the assessment has no problem and its purchase orders are the priced order's.
+    let fixed = order(&[(P1, S1, 15), (P3, S2, 2)]);
+    let assessed = assess_order(&fixed, &cat);
+    assert!(assessed.problems.is_empty() && assessed.shortfalls.is_empty());
+    assert_eq!(
+        price_order(&fixed, &cat).expect("priced").purchase_orders,
+        assessed.purchase_orders
+    );
+}
