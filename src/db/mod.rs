@@ -1,6 +1,7 @@
 //! PostgreSQL access: one module per aggregate, functions taking a connection or transaction.
 
 pub mod audit;
+pub mod carts;
 pub mod catalogue;
 pub mod command_throughput;
 pub mod commands;

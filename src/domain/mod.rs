@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod business_date;
+pub mod cart;
 pub mod catalogue;
 pub mod contract_lifecycle;
 pub mod contract_overlap;

@@ -1,6 +1,7 @@
 //! The HTTP ingress: authenticates, validates, publishes commands, serves read-only queries.
 
 pub mod auth;
+pub mod carts;
 pub mod catalogue;
 pub mod command_path;
 pub mod commands;
@@ -179,6 +180,14 @@ pub fn router(state: AppState) -> Router {
             post(contract_writes::terminate),
         )
         .route("/contracts/{id}/renew", post(contract_writes::renew))
+        .route(
+            "/stations/{station_id}/cart",
+            get(carts::get).delete(carts::empty),
+        )
+        .route(
+            "/stations/{station_id}/cart/items",
+            put(carts::put_item).delete(carts::delete_item),
+        )
         .route("/orders", post(orders::submit).get(orders::list))
         .route("/orders/{id}", get(orders::get))
         .route("/purchase-orders", get(purchase_orders::list))

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, catalogue, commands, contract_writes, contracts, event_stream, health, me,
+    auth, carts, catalogue, commands, contract_writes, contracts, event_stream, health, me,
     ops_dead_letters, ops_overview, orders, purchase_order_transitions, purchase_orders,
     webhook_deliveries, webhook_endpoints,
 };
@@ -22,6 +22,7 @@ use super::{
         contract_writes::create, contract_writes::update, contract_writes::replace_lines,
         contract_writes::activate, contract_writes::suspend, contract_writes::resume,
         contract_writes::terminate, contract_writes::renew,
+        carts::get, carts::put_item, carts::delete_item, carts::empty,
         orders::submit, orders::get, orders::list,
         purchase_orders::list, purchase_orders::get, purchase_orders::history,
         purchase_order_transitions::confirm, purchase_order_transitions::ship,
@@ -39,7 +40,7 @@ use super::{
         ops_dead_letters::discard_matching,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "orders"),
+    tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "carts"), (name = "orders"),
         (name = "purchase orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "ops"), (name = "health"))
 )]
 pub struct ApiDoc;

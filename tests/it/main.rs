@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL and NATS JetStream (see tests/src/lib.rs).
 
 mod auth;
+mod carts;
 mod contracts;
 mod dead_letters;
 mod delivery;

@@ -103,6 +103,7 @@ impl Registry {
             ))
             .with(OneByOne(handlers::contract_change::ContractChangeHandler))
             .with(OneByOne(handlers::contract_expiry::ContractExpiryHandler))
+            .with(OneByOne(handlers::cart_change::CartChangeHandler))
     }
 
     /// Adds a handler. Two handlers for one type and version are a programming error.
@@ -170,6 +171,7 @@ mod tests {
         assert_eq!(
             Registry::standard().kinds(),
             [
+                ("cart.change", 1),
                 ("contract.change", 1),
                 ("contract.expire", 1),
                 ("dead_letter.resolve", 1),

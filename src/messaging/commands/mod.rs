@@ -1,11 +1,13 @@
 //! Command payloads (the `data` of an envelope), one module per command family.
 
+pub mod cart;
 pub mod contract;
 pub mod dead_letter;
 pub mod order_submit;
 pub mod purchase_order_transition;
 pub mod webhook_endpoint;
 
+pub use cart::ChangeCart;
 pub use contract::{ChangeContract, ExpireContract};
 pub use dead_letter::ResolveDeadLetter;
 pub use order_submit::SubmitOrder;
@@ -29,6 +31,7 @@ pub fn aggregate_of(kind: &str) -> Option<&'static str> {
         (ResolveDeadLetter::TYPE, ResolveDeadLetter::AGGREGATE),
         (ChangeContract::TYPE, ChangeContract::AGGREGATE),
         (ExpireContract::TYPE, ExpireContract::AGGREGATE),
+        (ChangeCart::TYPE, ChangeCart::AGGREGATE),
     ]
     .into_iter()
     .find_map(|(k, aggregate)| (k == kind).then_some(aggregate))
@@ -47,6 +50,7 @@ mod tests {
             ResolveDeadLetter::TYPE,
             ChangeContract::TYPE,
             ExpireContract::TYPE,
+            ChangeCart::TYPE,
         ] {
             assert_eq!(kind.split('.').count(), 2, "{kind}");
             assert!(aggregate_of(kind).is_some());

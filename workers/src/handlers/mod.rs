@@ -1,5 +1,6 @@
 //! Command handlers, one module per command family: load, decide (domain), write (db).
 
+pub mod cart_change;
 pub mod contract_change;
 pub mod contract_expiry;
 mod contract_status;
