@@ -1,7 +1,8 @@
 //! The ops page in a real headless Chromium: served with a strict policy and nothing from other
 //! hosts; an operator signs in with the API's own login, sees the dead letters the test created
 //! and the attention they need, inspects one, replays it (the order is then priced) and
-//! discards another; a station user is turned away.
+//! discards another; a station user is turned away; a backlog growing past 100 is marked,
+//! a small one is not.
 
 use bluewhale::http::ops_page::CONTENT_SECURITY_POLICY;
 use bluewhale_tests::browser::Browser;
@@ -188,6 +189,75 @@ async fn an_operator_replays_and_discards_dead_letters_from_the_page() {
     assert!(
         !class_of(&browser, "#dead-letter-open")
             .await
+            .contains("attention")
+    );
+    browser.close().await;
+    app.cleanup().await;
+}
+
+/// Submits `count` orders (no worker runs: they wait in COMMANDS).
+async fn queue_orders(app: &TestApp, token: &str, round: usize, count: usize) {
+    for i in 0..count {
+        let body = bluewhale_tests::three_supplier_order();
+        app.accept_order(token, &format!("backlog-{round}-{i}"), &body)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_backlog_growing_past_a_hundred_is_marked_for_attention() {
+    // The worker creates its durable consumer, then stops: commands pile up behind it.
+    let mut app = TestApp::spawn().await;
+    app.stop_worker().await.unwrap();
+    let station = app.login(world::STATION_EMAIL).await;
+    let browser = Browser::launch().await;
+    browser
+        .client
+        .goto(&format!("{}/ops", app.base_url))
+        .await
+        .unwrap();
+    sign_in(&browser, world::HANDLER_EMAIL).await;
+    let pending_cell = "#queues tr[data-consumer$=\"/order-workers\"] td:nth-child(2)";
+    let growing = |text: &str| text.contains("Backlog growing");
+
+    // Growing but small (10, 20, 30, 70 over the readings): a queue at work, no attention.
+    let mut queued = 0;
+    let mut shown = |queued: usize| {
+        let browser = &browser;
+        async move {
+            // Wait for the page's reading of this backlog.
+            browser
+                .text_until(pending_cell, |t| t.trim() == queued.to_string())
+                .await;
+            browser.element("#attention").await.text().await.unwrap()
+        }
+    };
+    for (round, count) in [10, 10, 10, 40].into_iter().enumerate() {
+        queue_orders(&app, &station, round, count).await;
+        queued += count;
+        let attention = shown(queued).await;
+        assert!(!growing(&attention), "backlog {queued}: {attention:?}");
+    }
+    // Growing past 100 over three readings (a reading the page repeats restarts the count,
+    // so it may take a round more).
+    let mut marked = false;
+    for round in 4..9 {
+        queue_orders(&app, &station, round, 40).await;
+        queued += 40;
+        if growing(&shown(queued).await) {
+            marked = true;
+            break;
+        }
+    }
+    assert!(marked, "a backlog grown to {queued} is not marked");
+    let row = browser
+        .element("#queues tr[data-consumer$=\"/order-workers\"]")
+        .await;
+    assert!(
+        row.attr("class")
+            .await
+            .unwrap()
+            .unwrap_or_default()
             .contains("attention")
     );
     browser.close().await;
