@@ -222,7 +222,7 @@ async fn a_backlog_growing_past_a_hundred_is_marked_for_attention() {
 
     // Growing but small (10, 20, 30, 70 over the readings): a queue at work, no attention.
     let mut queued = 0;
-    let mut shown = |queued: usize| {
+    let shown = |queued: usize| {
         let browser = &browser;
         async move {
             // Wait for the page's reading of this backlog.
