@@ -82,21 +82,115 @@ pub struct ProductView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How a catalogue list is sorted: an allow-list, each a fixed SQL order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortOrder {
+    /// By code, ascending (the default).
+    #[default]
+    Code,
+    /// By code, descending.
+    CodeDesc,
+    /// By name.
+    Name,
+    /// By name, descending.
+    NameDesc,
+    /// Oldest first.
+    Created,
+    /// Newest first.
+    CreatedDesc,
+}
+
+impl SortOrder {
+    /// The `sort` values accepted, with their order.
+    pub const ALLOWED: [(&'static str, SortOrder); 6] = [
+        ("code", SortOrder::Code),
+        ("-code", SortOrder::CodeDesc),
+        ("name", SortOrder::Name),
+        ("-name", SortOrder::NameDesc),
+        ("created_at", SortOrder::Created),
+        ("-created_at", SortOrder::CreatedDesc),
+    ];
+
+    /// The order of a `sort` value, if allowed.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALLOWED
+            .into_iter()
+            .find_map(|(name, order)| (name == value).then_some(order))
+    }
+
+    /// `ORDER BY` of columns prefixed by `alias` (code breaks ties: pages stay stable).
+    fn sql(self, alias: &str) -> String {
+        let key = match self {
+            SortOrder::Code => "code ASC",
+            SortOrder::CodeDesc => "code DESC",
+            SortOrder::Name => "name ASC",
+            SortOrder::NameDesc => "name DESC",
+            SortOrder::Created => "created_at ASC",
+            SortOrder::CreatedDesc => "created_at DESC",
+        };
+        format!("{alias}{key}, {alias}code ASC")
+    }
+}
+
+/// Search and filters of a catalogue list.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Part of the code or the name, case-insensitive.
+    pub q: Option<String>,
+    /// Only active (true) or inactive (false) rows.
+    pub active: Option<bool>,
+    /// Only this product category (products only).
+    pub category: Option<String>,
+    /// Order.
+    pub sort: SortOrder,
+}
+
+impl Search {
+    /// `q` as an `ILIKE` pattern matching it anywhere, its wildcards taken literally.
+    fn pattern(&self) -> Option<String> {
+        self.q.as_ref().map(|q| {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+    }
+}
+
+/// The search conditions on columns prefixed by `alias`, parameters `$first` (pattern) and
+/// `$first + 1` (active).
+fn search_sql(alias: &str, first: usize) -> String {
+    let active = first + 1;
+    format!(
+        "(${first}::text IS NULL OR {alias}code ILIKE ${first} ESCAPE '\\' \
+         OR {alias}name ILIKE ${first} ESCAPE '\\') AND (${active}::bool IS NULL OR {alias}active = ${active})"
+    )
+}
+
 /// Stations visible in `scope`: staff all; a station itself; a supplier those it delivers.
 pub async fn list_stations(
     pool: &PgPool,
     scope: Scope,
+    search: &Search,
     page: PageRequest,
 ) -> sqlx::Result<Paged<StationView>> {
     let (all, station, supplier) = scope_params(scope);
-    let filter = "($1 OR s.id = $2 OR EXISTS (SELECT 1 FROM purchase_orders po \
-                  WHERE po.station_id = s.id AND po.supplier_id = $3))";
+    let filter = format!(
+        "($1 OR s.id = $2 OR EXISTS (SELECT 1 FROM purchase_orders po \
+         WHERE po.station_id = s.id AND po.supplier_id = $3)) AND {}",
+        search_sql("s.", 4)
+    );
+    let pattern = search.pattern();
     let items = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT s.* FROM stations s WHERE {filter} ORDER BY s.code LIMIT $4 OFFSET $5"
+        "SELECT s.* FROM stations s WHERE {filter} ORDER BY {} LIMIT $6 OFFSET $7",
+        search.sort.sql("s.")
     )))
     .bind(all)
     .bind(station)
     .bind(supplier)
+    .bind(&pattern)
+    .bind(search.active)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(pool)
@@ -107,6 +201,8 @@ pub async fn list_stations(
     .bind(all)
     .bind(station)
     .bind(supplier)
+    .bind(&pattern)
+    .bind(search.active)
     .fetch_one(pool)
     .await?;
     Ok(Paged { items, total })
@@ -116,6 +212,7 @@ pub async fn list_stations(
 pub async fn list_suppliers(
     pool: &PgPool,
     scope: Scope,
+    search: &Search,
     page: PageRequest,
 ) -> sqlx::Result<Paged<SupplierView>> {
     let (own, restricted) = match scope {
@@ -123,13 +220,17 @@ pub async fn list_suppliers(
         Scope::Nothing => (None, true),
         Scope::All | Scope::Station(_) => (None, false),
     };
-    let filter = "(NOT $1 OR id = $2)";
+    let filter = format!("(NOT $1 OR id = $2) AND {}", search_sql("", 3));
+    let pattern = search.pattern();
     let items = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, code, name, siret, active, created_at, updated_at FROM suppliers \
-         WHERE {filter} ORDER BY code LIMIT $3 OFFSET $4"
+         WHERE {filter} ORDER BY {} LIMIT $5 OFFSET $6",
+        search.sort.sql("")
     )))
     .bind(restricted)
     .bind(own)
+    .bind(&pattern)
+    .bind(search.active)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(pool)
@@ -139,25 +240,45 @@ pub async fn list_suppliers(
     )))
     .bind(restricted)
     .bind(own)
+    .bind(&pattern)
+    .bind(search.active)
     .fetch_one(pool)
     .await?;
     Ok(Paged { items, total })
 }
 
 /// The whole catalogue is visible to every authenticated user.
-pub async fn list_products(pool: &PgPool, page: PageRequest) -> sqlx::Result<Paged<ProductView>> {
-    let items = sqlx::query_as(
+pub async fn list_products(
+    pool: &PgPool,
+    search: &Search,
+    page: PageRequest,
+) -> sqlx::Result<Paged<ProductView>> {
+    let filter = format!(
+        "{} AND ($3::text IS NULL OR category = $3)",
+        search_sql("", 1)
+    );
+    let pattern = search.pattern();
+    let items = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, code, name, description, category, conditioning_unit, \
          quantity_per_conditioning, active, created_at, updated_at \
-         FROM products ORDER BY code LIMIT $1 OFFSET $2",
-    )
+         FROM products WHERE {filter} ORDER BY {} LIMIT $4 OFFSET $5",
+        search.sort.sql("")
+    )))
+    .bind(&pattern)
+    .bind(search.active)
+    .bind(&search.category)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM products")
-        .fetch_one(pool)
-        .await?;
+    let total = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM products WHERE {filter}"
+    )))
+    .bind(&pattern)
+    .bind(search.active)
+    .bind(&search.category)
+    .fetch_one(pool)
+    .await?;
     Ok(Paged { items, total })
 }
 

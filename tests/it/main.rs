@@ -2,6 +2,7 @@
 
 mod auth;
 mod carts;
+mod catalogue_search;
 mod contracts;
 mod dead_letters;
 mod delivery;
