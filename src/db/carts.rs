@@ -276,3 +276,25 @@ pub async fn decide(
     }
     Ok(Ok(after))
 }
+
+/// Archives the open carts that priced orders check out, `(cart, order)` pairs, in the
+/// order's transaction; returns the carts archived (one no longer open is left alone).
+pub async fn check_out(
+    conn: &mut PgConnection,
+    checkouts: &[(Uuid, Uuid)],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Uuid>> {
+    let carts: Vec<Uuid> = checkouts.iter().map(|(cart, _)| *cart).collect();
+    let orders: Vec<Uuid> = checkouts.iter().map(|(_, order)| *order).collect();
+    sqlx::query_scalar(
+        "UPDATE carts c SET status = 'CHECKED_OUT', master_order_id = x.order_id, \
+         checked_out_at = $3, updated_at = $3, version = c.version + 1 \
+         FROM UNNEST($1::uuid[], $2::uuid[]) AS x(cart_id, order_id) \
+         WHERE c.id = x.cart_id AND c.status = 'OPEN' RETURNING c.id",
+    )
+    .bind(&carts)
+    .bind(&orders)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}

@@ -35,6 +35,8 @@ pub enum RefusalCode {
     ContractOverlap,
     /// Another contract has this number (409).
     ContractNumberTaken,
+    /// The cart is being checked out by another request (409).
+    CheckoutPending,
 }
 
 impl RefusalCode {
@@ -53,6 +55,7 @@ impl RefusalCode {
             RefusalCode::ContractNotEditable => "CONTRACT_NOT_EDITABLE",
             RefusalCode::ContractOverlap => "CONTRACT_OVERLAP",
             RefusalCode::ContractNumberTaken => "CONTRACT_NUMBER_TAKEN",
+            RefusalCode::CheckoutPending => "CHECKOUT_PENDING",
         }
     }
 }

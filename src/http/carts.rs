@@ -14,6 +14,8 @@ use uuid::Uuid;
 use super::command_path::{self, Answer, Submission, header_value, request_hash};
 use super::error::{ApiError, ApiResult};
 use super::extract::{AuthUser, RequestId, ValidJson, ValidQuery};
+use super::order_request::{OrderLineRequest, SubmitOrderRequest, ValidOrder};
+use super::orders::OrderAnswer;
 use super::state::AppState;
 use super::webhook_endpoint_access::path_error;
 use super::write_request::WriteRequest;
@@ -21,11 +23,14 @@ use crate::db::carts::{self, OpenCart};
 use crate::domain::business_date::order_date;
 use crate::domain::cart::{CartChange, CartItem};
 use crate::domain::money::{CURRENCY_EUR, Totals, two_decimals};
+use crate::domain::refusal::{Refusal, RefusalCode};
 use crate::domain::rejection::RejectionCode;
 use crate::domain::roles::{OrderingRefusal, may_order_for};
 use crate::domain::split::{Assessment, PricedPurchaseOrder};
 use crate::messaging::command::{CommandSpec, ResourceRef};
-use crate::messaging::commands::ChangeCart;
+use crate::messaging::commands::order_submit::CartCheckout;
+use crate::messaging::commands::{ChangeCart, SubmitOrder};
+use crate::messaging::pending::pending_checkout;
 
 /// An item of the cart.
 #[derive(Debug, Serialize, ToSchema)]
@@ -456,4 +461,115 @@ pub async fn empty(
         CartChange::Empty,
     )
     .await
+}
+
+/// `POST …/cart/checkout` body: `{}` or the order's details.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutBody {
+    /// Delivery date asked for (not before today).
+    pub requested_delivery_date: Option<NaiveDate>,
+    /// Free text for the suppliers (≤ 2000 characters).
+    pub notes: Option<String>,
+}
+
+/// Turns the cart into a master order on the usual order path: 202 `{id, status}` (the
+/// order), or with `Prefer: wait` the priced order (201) or its rejection (422). The cart is
+/// archived with the priced order; a rejected checkout leaves it open to be fixed.
+#[utoipa::path(post, path = "/api/v1/stations/{station_id}/cart/checkout", tag = "carts",
+    request_body = CheckoutBody,
+    params(("station_id" = Uuid, Path, description = "Station id"),
+        ("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters"),
+        ("Prefer" = Option<String>, Header, description = "wait=N (N ≤ 30) to wait for the outcome")),
+    security(("bearer" = [])),
+    responses((status = 202, body = super::orders::Accepted), (status = 201, body = crate::db::orders::OrderView),
+        (status = 403, body = super::error::Problem), (status = 404, body = super::error::Problem),
+        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    user: AuthUser,
+    request_id: RequestId,
+    Path(station_id): Path<String>,
+    write: WriteRequest,
+    ValidJson(body): ValidJson<CheckoutBody>,
+) -> ApiResult<Response> {
+    let station_id = station_path(&station_id)?;
+    authorise(&user, station_id)?;
+    if !crate::db::catalogue::station_exists(&state.db, station_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let id = command_path::command_id(&user, &write);
+    // The request is the body: a replay after the cart was archived is still a replay.
+    let hash = request_hash(SubmitOrder::TYPE, &("checkout", station_id, &body));
+    let date = order_date(write.received_at, state.config.business_timezone);
+    let mut conn = state.db.acquire().await?;
+    let cart = carts::open_cart(&mut conn, station_id).await?;
+    drop(conn);
+    let request = SubmitOrderRequest {
+        station_id,
+        requested_delivery_date: body.requested_delivery_date,
+        notes: body.notes,
+        lines: cart
+            .items
+            .iter()
+            .map(|i| OrderLineRequest {
+                product_id: i.product_id,
+                supplier_id: i.supplier_id,
+                quantity: i64::from(i.quantity),
+            })
+            .collect(),
+    };
+    let (order, empty) = match (request.validate(date), cart.id) {
+        (Ok(order), Some(_)) => (order, false),
+        // An empty cart: only a replay of an earlier checkout goes on (answered from what
+        // happened); anything else is refused by the check below.
+        (Err(errors), _) if errors.iter().any(|e| e.field != "lines") => {
+            return Err(ApiError::Validation(errors));
+        }
+        _ => (empty_order(station_id), true),
+    };
+    let command = SubmitOrder {
+        order_id: id,
+        station_id,
+        requested_delivery_date: order.requested_delivery_date,
+        notes: order.notes,
+        lines: order.lines,
+        accepted_at: write.received_at,
+        order_date: date,
+        cart: cart.id.map(|cart_id| CartCheckout { cart_id }),
+    };
+    let cart_id = cart.id;
+    let (js, ns) = (&state.js, &state.ns);
+    let precheck = async move {
+        let Some(cart_id) = cart_id.filter(|_| !empty) else {
+            return Err(ApiError::Validation(vec![super::error::FieldError::new(
+                "items",
+                "EMPTY_CART",
+                "the cart is empty: put items in it first",
+            )]));
+        };
+        match pending_checkout(js, ns, cart_id).await {
+            Ok(Some(pending)) if pending.envelope.id != id => Err(ApiError::Refused(Refusal::new(
+                RefusalCode::CheckoutPending,
+                "This cart is being checked out by another request; wait for its order.",
+            ))),
+            Ok(_) => Ok(()),
+            Err(e) => Err(ApiError::Unavailable(e.to_string())),
+        }
+    };
+    let submission = Submission {
+        command,
+        request_hash: hash,
+        precheck,
+    };
+    command_path::submit(&state, &user, &request_id, &write, submission, &OrderAnswer).await
+}
+
+fn empty_order(station_id: Uuid) -> ValidOrder {
+    ValidOrder {
+        station_id,
+        requested_delivery_date: None,
+        notes: None,
+        lines: Vec::new(),
+    }
 }

@@ -15,8 +15,9 @@ use super::state::AppState;
 use crate::db::dead_letters::DeadLetterRow;
 use crate::db::{commands, dead_letters};
 use crate::domain::dead_letter_resolution::DeadLetterStatus;
+use crate::messaging::command::CommandSpec as _;
 use crate::messaging::command::ResourceRef;
-use crate::messaging::commands::aggregate_of;
+use crate::messaging::commands::{SubmitOrder, aggregate_of};
 use crate::messaging::envelope::Envelope;
 use crate::messaging::pending::pending_any;
 
@@ -138,7 +139,13 @@ fn visible(may_see: bool, view: CommandView) -> ApiResult<Json<CommandView>> {
 
 /// The aggregate a command not processed yet changes, from its type and subject.
 fn resource(state: &AppState, subject: &str, kind: &str) -> Option<ResourceRef> {
-    let (id, _) = state.ns.command_ids(subject)?;
+    let (subject_id, command_id) = state.ns.command_ids(subject)?;
+    // An order's id is its command's (a checkout's subject names its cart instead).
+    let id = if kind == SubmitOrder::TYPE {
+        command_id
+    } else {
+        subject_id
+    };
     aggregate_of(kind).map(|aggregate| ResourceRef {
         kind: aggregate.to_owned(),
         id,

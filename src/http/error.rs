@@ -226,6 +226,7 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
         RefusalCode::ContractNotEditable => (StatusCode::CONFLICT, "Contract not editable"),
         RefusalCode::ContractOverlap => (StatusCode::CONFLICT, "Contracts overlap"),
         RefusalCode::ContractNumberTaken => (StatusCode::CONFLICT, "Contract number taken"),
+        RefusalCode::CheckoutPending => (StatusCode::CONFLICT, "Checkout pending"),
     }
 }
 

@@ -188,6 +188,10 @@ pub fn router(state: AppState) -> Router {
             "/stations/{station_id}/cart/items",
             put(carts::put_item).delete(carts::delete_item),
         )
+        .route(
+            "/stations/{station_id}/cart/checkout",
+            post(carts::checkout),
+        )
         .route("/orders", post(orders::submit).get(orders::list))
         .route("/orders/{id}", get(orders::get))
         .route("/purchase-orders", get(purchase_orders::list))

@@ -22,7 +22,7 @@ use super::{
         contract_writes::create, contract_writes::update, contract_writes::replace_lines,
         contract_writes::activate, contract_writes::suspend, contract_writes::resume,
         contract_writes::terminate, contract_writes::renew,
-        carts::get, carts::put_item, carts::delete_item, carts::empty,
+        carts::get, carts::put_item, carts::delete_item, carts::empty, carts::checkout,
         orders::submit, orders::get, orders::list,
         purchase_orders::list, purchase_orders::get, purchase_orders::history,
         purchase_order_transitions::confirm, purchase_order_transitions::ship,

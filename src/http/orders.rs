@@ -85,6 +85,7 @@ pub async fn submit(
         lines: order.lines,
         accepted_at: write.received_at,
         order_date: date,
+        cart: None,
     };
     let submission = Submission {
         command,
@@ -96,7 +97,7 @@ pub async fn submit(
 
 /// Orders answer with their own representation: 202 `{id, status}` at `/orders/{id}`, 201
 /// with the order once priced.
-struct OrderAnswer;
+pub(super) struct OrderAnswer;
 
 impl Answer for OrderAnswer {
     async fn accepted(

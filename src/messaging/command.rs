@@ -21,6 +21,12 @@ pub trait CommandSpec:
     /// Id of the aggregate the command changes.
     fn aggregate_id(&self) -> Uuid;
 
+    /// The id its subject names (`bw.cmd.<type>.<id>.<command id>`): the aggregate's, unless
+    /// the command must be found by another id while it waits (a checkout, by its cart).
+    fn subject_id(&self) -> Uuid {
+        self.aggregate_id()
+    }
+
     /// Whether this payload may travel under `command_id` (a forged or corrupted message is
     /// dead-lettered as inconsistent otherwise).
     fn belongs_to(&self, command_id: Uuid) -> bool {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::Namespace;
 use super::command::CommandSpec;
+use super::commands::SubmitOrder;
 use super::envelope::Envelope;
 
 /// Why the stream could not be read.
@@ -37,6 +38,16 @@ pub async fn pending_of<C: CommandSpec>(
     command_id: Uuid,
 ) -> Result<Option<Pending<C>>, PendingError> {
     direct_get(js, ns, ns.pending_command_filter(C::TYPE, command_id)).await
+}
+
+/// The newest pending order that checks out cart `cart_id`, if any.
+pub async fn pending_checkout(
+    js: &jetstream::Context,
+    ns: &Namespace,
+    cart_id: Uuid,
+) -> Result<Option<Pending<SubmitOrder>>, PendingError> {
+    let filter = ns.subject(&format!("bw.cmd.{}.{cart_id}.*", SubmitOrder::TYPE));
+    direct_get(js, ns, filter).await
 }
 
 /// The pending command `command_id`, whatever its type, if the stream still holds it.

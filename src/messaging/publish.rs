@@ -62,7 +62,7 @@ pub async fn publish_command<T: CommandSpec>(
     envelope: &Envelope<T>,
     trace: Option<&TraceParent>,
 ) -> Result<Published, PublishError> {
-    let subject = ns.command_subject(T::TYPE, envelope.data.aggregate_id(), envelope.id);
+    let subject = ns.command_subject(T::TYPE, envelope.data.subject_id(), envelope.id);
     let payload = Bytes::from(serde_json::to_vec(envelope)?);
     let correlation = Correlation {
         traceparent: trace.copied(),

@@ -303,3 +303,143 @@ async fn racing_changes_of_one_cart_lose_nothing() {
     assert_eq!(app.count("carts").await, 1);
     app.cleanup().await;
 }
+
+/// Checks the cart out as the demo station: status and body.
+async fn checkout(app: &TestApp, key: &str, wait: bool) -> (u16, Value) {
+    let token = app.login(world::STATION_EMAIL).await;
+    let headers: &[(&str, &str)] = if wait { &[("Prefer", "wait=10")] } else { &[] };
+    let response = app
+        .write(
+            &format!("{}/checkout", cart_path()),
+            &token,
+            key,
+            &json!({"notes": "from the cart"}),
+            headers,
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn checking_out_turns_the_cart_into_the_previewed_order_and_archives_it() {
+    let app = TestApp::spawn().await;
+    for (key, body) in [
+        ("tray", item("BW-TRAY-0400", "EMBALSUD", 50)),
+        ("label", item("BW-LABL-0110", "ETIQLYON", 3)),
+    ] {
+        assert_eq!(put(&app, world::STATION_EMAIL, key, body).await.0, 200);
+    }
+    let station = app.login(world::STATION_EMAIL).await;
+    let before = app.get_json(&cart_path(), &station).await;
+    let preview = &before["preview"];
+    assert_eq!(preview["ready"], true, "{preview}");
+
+    let (status, order) = checkout(&app, "check-out", true).await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(order["status"], "REGISTERED");
+    for field in ["total_excluding_tax", "tax_amount", "total_including_tax"] {
+        assert_eq!(order[field], preview[field], "{field}");
+    }
+    let lines: Vec<(Value, Value)> = order["purchase_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|po| po["lines"].as_array().unwrap().clone())
+        .map(|l| (l["product_id"].clone(), l["quantity"].clone()))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    // Archived with the order: the station's open cart is a new, empty one.
+    let after = app.get_json(&cart_path(), &station).await;
+    assert_eq!(
+        (after["version"].as_i64(), after["cart_id"].is_null()),
+        (Some(0), true)
+    );
+    let (status, master): (String, Option<uuid::Uuid>) =
+        sqlx::query_as("SELECT status, master_order_id FROM carts WHERE id = $1::uuid")
+            .bind(before["cart_id"].as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(status, "CHECKED_OUT");
+    assert_eq!(master.unwrap().to_string(), order["id"].as_str().unwrap());
+    // The same key again is the same order; another key finds an empty cart.
+    let (status, again) = checkout(&app, "check-out", true).await;
+    assert_eq!((status, &again["id"]), (201, &order["id"]));
+    let (status, problem) = checkout(&app, "check-out-again", true).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "items");
+    assert_eq!(problem["errors"][0]["code"], "EMPTY_CART");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_rejected_checkout_keeps_the_cart_and_a_second_one_waits_its_turn() {
+    let mut app = TestApp::spawn().await;
+    // PLASTIVAL's purchase order would be 61.30, below its 200.00 minimum.
+    assert_eq!(
+        put(
+            &app,
+            world::STATION_EMAIL,
+            "film",
+            item("BW-FILM-0150", "PLASTIVAL", 1)
+        )
+        .await
+        .0,
+        200
+    );
+    let (status, problem) = checkout(&app, "too-small", true).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "ORDER_REJECTED");
+    assert_eq!(problem["errors"][0]["code"], "BELOW_MINIMUM_ORDER_VALUE");
+    let station = app.login(world::STATION_EMAIL).await;
+    let kept = app.get_json(&cart_path(), &station).await;
+    assert_eq!(
+        kept["items"].as_array().unwrap().len(),
+        1,
+        "the cart is there to fix"
+    );
+    assert_eq!(
+        put(
+            &app,
+            world::STATION_EMAIL,
+            "film-4",
+            item("BW-FILM-0150", "PLASTIVAL", 4)
+        )
+        .await
+        .0,
+        200
+    );
+
+    // While a checkout waits in the queue, a checkout with another key is refused.
+    app.stop_worker().await.unwrap();
+    let (status, accepted) = checkout(&app, "first", false).await;
+    assert_eq!(status, 202, "{accepted}");
+    let order_id = accepted["id"].as_str().unwrap().to_owned();
+    let (status, problem) = checkout(&app, "second", false).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("CHECKOUT_PENDING"))
+    );
+    assert_eq!(
+        app.stream_messages("COMMANDS").await,
+        1,
+        "the refusal published nothing"
+    );
+    // The waiting order reads PENDING, and its command names the order.
+    assert_eq!(
+        app.get_order(&station, &order_id).await["status"],
+        "PENDING"
+    );
+    let command = app
+        .get_json(&format!("/api/v1/commands/{order_id}"), &station)
+        .await;
+    assert_eq!(command["resource"]["id"], order_id.as_str());
+    app.start_worker().await;
+    let order = app.wait_until_processed(&station, &order_id).await;
+    assert_eq!(order["status"], "REGISTERED");
+    assert_eq!(order["total_excluding_tax"], "245.20");
+    let after = app.get_json(&cart_path(), &station).await;
+    assert!(after["items"].as_array().unwrap().is_empty());
+    app.cleanup().await;
+}

@@ -64,7 +64,7 @@ pub fn decode_typed<C: CommandSpec>(
         })?;
     // The subject names the aggregate and the command; a mismatch means a forged or
     // corrupted message.
-    let expected = ns.command_subject(C::TYPE, envelope.data.aggregate_id(), envelope.id);
+    let expected = ns.command_subject(C::TYPE, envelope.data.subject_id(), envelope.id);
     let consistent = subject == expected && envelope.data.belongs_to(envelope.id);
     if !consistent {
         return Err(Undecodable {

@@ -26,6 +26,17 @@ pub struct SubmitOrder {
     /// Calendar date of acceptance in the business time zone: pricing uses it, so a backlog
     /// never changes prices.
     pub order_date: NaiveDate,
+    /// The cart this order checks out, archived with it once it is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart: Option<CartCheckout>,
+}
+
+/// The cart an order checks out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartCheckout {
+    /// The open cart.
+    pub cart_id: Uuid,
 }
 
 impl CommandSpec for SubmitOrder {
@@ -36,6 +47,11 @@ impl CommandSpec for SubmitOrder {
 
     fn aggregate_id(&self) -> Uuid {
         self.order_id
+    }
+
+    /// A checkout waits on its cart's subject, so a second checkout of the cart finds it.
+    fn subject_id(&self) -> Uuid {
+        self.cart.map_or(self.order_id, |c| c.cart_id)
     }
 
     /// One command per order, ever: the command id is the order id.

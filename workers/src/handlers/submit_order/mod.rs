@@ -7,7 +7,10 @@ use std::time::Instant;
 
 use uuid::Uuid;
 
-use bluewhale::db::{numbers, order_writes, pricing_inputs};
+use serde_json::json;
+
+use bluewhale::db::{carts, numbers, order_writes, pricing_inputs};
+use bluewhale::domain::audit::AuditAction;
 use bluewhale::domain::numbering::DocumentKind;
 use bluewhale::domain::order::OrderToPrice;
 use bluewhale::domain::refusal::Refusal;
@@ -15,7 +18,7 @@ use bluewhale::domain::split::price_order;
 use bluewhale::messaging::commands::SubmitOrder;
 
 use self::plan::{Decided, FirstNumbers};
-use crate::handler::{BatchContext, Decision, Handler, HandlerError, Incoming, Outcome};
+use crate::handler::{BatchContext, Decision, Handler, HandlerError, Incoming, Outcome, audit_of};
 
 /// Handles `order.submit`: a whole batch of orders is split and priced in one transaction.
 pub struct SubmitOrderHandler;
@@ -92,7 +95,7 @@ impl Handler for SubmitOrderHandler {
             numbered_writes_ms = (started.elapsed() - numbered).as_millis(),
             "orders written"
         );
-        Ok(decided
+        let mut decisions: Vec<Decision> = decided
             .iter()
             .zip(early.audit)
             .zip(late.audit.into_iter().zip(late.events))
@@ -107,8 +110,57 @@ impl Handler for SubmitOrderHandler {
                     events,
                 }
             })
-            .collect())
+            .collect();
+        check_out_carts(ctx, tx, &decided, &mut decisions).await?;
+        Ok(decisions)
     }
+}
+
+/// Archives the carts of the priced checkouts in the batch (a rejected checkout leaves its
+/// cart open, to be fixed), each with an audit row in its order's decision.
+async fn check_out_carts(
+    ctx: &BatchContext,
+    tx: &mut sqlx::PgConnection,
+    decided: &[Decided<'_>],
+    decisions: &mut [Decision],
+) -> Result<(), HandlerError> {
+    let checkouts: Vec<(usize, Uuid, Uuid)> = decided
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| match (&d.outcome, d.command.data.cart) {
+            (Ok(_), Some(cart)) => Some((i, cart.cart_id, d.command.data.order_id)),
+            _ => None,
+        })
+        .collect();
+    if checkouts.is_empty() {
+        return Ok(());
+    }
+    let pairs: Vec<(Uuid, Uuid)> = checkouts.iter().map(|(_, c, o)| (*c, *o)).collect();
+    let archived = carts::check_out(&mut *tx, &pairs, ctx.now).await?;
+    for (i, cart_id, order_id) in checkouts {
+        if !archived.contains(&cart_id) {
+            continue;
+        }
+        let mut changes = serde_json::Map::new();
+        changes.insert(
+            "status".into(),
+            json!({"old": "OPEN", "new": "CHECKED_OUT"}),
+        );
+        changes.insert(
+            "master_order_id".into(),
+            json!({"old": null, "new": order_id}),
+        );
+        let audit = audit_of(
+            decided[i].command,
+            ctx,
+            AuditAction::Transition,
+            ("cart", cart_id),
+            changes,
+            None,
+        );
+        decisions[i].audit.push(audit);
+    }
+    Ok(())
 }
 
 async fn load_inputs(
