@@ -47,11 +47,6 @@ impl ContractStatus {
             ContractStatus::Terminated => "TERMINATED",
         }
     }
-
-    /// Whether the contract counts against overlapping ones (ACTIVE or SUSPENDED).
-    pub fn in_force(self) -> bool {
-        matches!(self, ContractStatus::Active | ContractStatus::Suspended)
-    }
 }
 
 impl fmt::Display for ContractStatus {
