@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::PgConnection;
 use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 /// A master order row.
@@ -232,38 +232,143 @@ pub async fn insert_status_changes(
     Ok(())
 }
 
-/// Gives master orders their final reference (they were inserted under a placeholder).
-pub async fn set_master_order_references(
+/// A sales-order row (Blue Whale's bill to the station for a priced master order).
+#[derive(Debug, Clone, Serialize)]
+pub struct NewSalesOrder {
+    /// Id.
+    pub id: Uuid,
+    /// `SO-YYYY-NNNNNN`.
+    pub number: String,
+    /// The master order it bills.
+    pub master_order_id: Uuid,
+    /// Billed station.
+    pub station_id: Uuid,
+    /// Pricing date.
+    pub order_date: NaiveDate,
+    /// Σ line totals.
+    pub total_excluding_tax: Decimal,
+    /// VAT, rounded once per rate.
+    pub tax_amount: Decimal,
+    /// Both.
+    pub total_including_tax: Decimal,
+    /// Creation instant.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A sales-order line row: one purchase-order line resold at the contract's fee.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewSalesOrderLine {
+    /// Id.
+    pub id: Uuid,
+    /// Sales order.
+    pub sales_order_id: Uuid,
+    /// 1-based position.
+    pub line_number: i32,
+    /// Purchase order resold.
+    pub purchase_order_id: Uuid,
+    /// Its line.
+    pub purchase_order_line_id: Uuid,
+    /// Product.
+    pub product_id: Uuid,
+    /// Product code at split time.
+    pub product_code: String,
+    /// Product name at split time.
+    pub product_name: String,
+    /// Conditioning unit.
+    pub conditioning_unit: String,
+    /// Units.
+    pub quantity: i64,
+    /// What Blue Whale pays per unit.
+    pub purchase_unit_price: Decimal,
+    /// The contract's fee, in percent.
+    pub platform_fee_percent: Decimal,
+    /// What the station pays per unit.
+    pub unit_price: Decimal,
+    /// VAT rate.
+    pub tax_rate: Decimal,
+    /// unit_price × quantity.
+    pub line_total: Decimal,
+}
+
+/// Inserts sales orders.
+pub async fn insert_sales_orders(
     conn: &mut PgConnection,
-    references: &[(Uuid, String)],
+    rows: &[NewSalesOrder],
 ) -> sqlx::Result<()> {
-    let (ids, values): (Vec<Uuid>, Vec<&str>) =
-        references.iter().map(|(id, v)| (*id, v.as_str())).unzip();
+    if rows.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
-        "UPDATE master_orders m SET reference = v.reference \
-         FROM UNNEST($1::uuid[], $2::text[]) AS v(id, reference) WHERE m.id = v.id",
+        "INSERT INTO sales_orders (id, number, master_order_id, station_id, status, order_date, \
+           total_excluding_tax, tax_amount, total_including_tax, created_at, updated_at) \
+         SELECT id, number, master_order_id, station_id, 'ISSUED', order_date, \
+           total_excluding_tax, tax_amount, total_including_tax, created_at, created_at \
+         FROM jsonb_to_recordset($1) AS x(id uuid, number text, master_order_id uuid, \
+           station_id uuid, order_date date, total_excluding_tax numeric, tax_amount numeric, \
+           total_including_tax numeric, created_at timestamptz)",
     )
-    .bind(ids)
-    .bind(values)
+    .bind(Json(rows))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Gives purchase orders their final number (they were inserted under a placeholder).
-pub async fn set_purchase_order_numbers(
+/// Inserts sales-order lines.
+pub async fn insert_sales_order_lines(
     conn: &mut PgConnection,
+    rows: &[NewSalesOrderLine],
+) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO sales_order_lines (id, sales_order_id, line_number, purchase_order_id, \
+           purchase_order_line_id, product_id, product_code, product_name, conditioning_unit, \
+           quantity, purchase_unit_price, platform_fee_percent, unit_price, tax_rate, line_total) \
+         SELECT * FROM jsonb_to_recordset($1) AS x(id uuid, sales_order_id uuid, \
+           line_number integer, purchase_order_id uuid, purchase_order_line_id uuid, \
+           product_id uuid, product_code text, product_name text, conditioning_unit text, \
+           quantity integer, purchase_unit_price numeric, platform_fee_percent numeric, \
+           unit_price numeric, tax_rate numeric, line_total numeric)",
+    )
+    .bind(Json(rows))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A document whose rows were inserted under a placeholder number.
+#[derive(Debug, Clone, Copy)]
+pub enum Numbered {
+    /// `master_orders.reference`.
+    MasterOrder,
+    /// `purchase_orders.number`.
+    PurchaseOrder,
+    /// `sales_orders.number`.
+    SalesOrder,
+}
+
+/// Gives rows their final number: `(id, number)` pairs of one document kind.
+pub async fn set_numbers(
+    conn: &mut PgConnection,
+    kind: Numbered,
     numbers: &[(Uuid, String)],
 ) -> sqlx::Result<()> {
     if numbers.is_empty() {
         return Ok(());
     }
+    // Both names come from this enum, never from input.
+    let (table, column) = match kind {
+        Numbered::MasterOrder => ("master_orders", "reference"),
+        Numbered::PurchaseOrder => ("purchase_orders", "number"),
+        Numbered::SalesOrder => ("sales_orders", "number"),
+    };
     let (ids, values): (Vec<Uuid>, Vec<&str>) =
         numbers.iter().map(|(id, v)| (*id, v.as_str())).unzip();
-    sqlx::query(
-        "UPDATE purchase_orders p SET number = v.number \
-         FROM UNNEST($1::uuid[], $2::text[]) AS v(id, number) WHERE p.id = v.id",
-    )
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {table} t SET {column} = v.value \
+         FROM UNNEST($1::uuid[], $2::text[]) AS v(id, value) WHERE t.id = v.id"
+    )))
     .bind(ids)
     .bind(values)
     .execute(conn)

@@ -16,6 +16,8 @@ pub struct PricingInputs {
     pub stations: HashMap<Uuid, bool>,
     /// Products, suppliers and offers of ACTIVE contracts.
     pub catalogue: Catalogue,
+    /// Blue Whale's fee in percent, by contract of the offers (what the sales order adds).
+    pub platform_fees: HashMap<Uuid, Decimal>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,6 +34,7 @@ struct OfferRow {
     price_breaks: Json<Vec<PriceBreak>>,
     tax_rate: Decimal,
     supplier_reference: Option<String>,
+    platform_fee_percent: Decimal,
 }
 
 /// Loads stations, products, suppliers and the ACTIVE offers for (supplier, product) pairs
@@ -62,7 +65,7 @@ pub async fn load(
     let offers: Vec<OfferRow> = sqlx::query_as(
         "SELECT c.id AS contract_id, l.id AS contract_line_id, c.supplier_id, l.product_id, \
                 c.valid_from, c.valid_until, c.minimum_order_value, l.unit_price, \
-                l.min_order_quantity, l.price_breaks, l.tax_rate, l.supplier_reference \
+                l.min_order_quantity, l.price_breaks, l.tax_rate, l.supplier_reference, c.platform_fee_percent \
          FROM master_contracts c JOIN contract_lines l ON l.contract_id = c.id \
          WHERE c.status = 'ACTIVE' AND c.supplier_id = ANY($1) AND l.product_id = ANY($2) \
            AND c.valid_from <= $4 AND c.valid_until >= $3",
@@ -73,6 +76,10 @@ pub async fn load(
     .bind(dates.1)
     .fetch_all(&mut *conn)
     .await?;
+    let platform_fees = offers
+        .iter()
+        .map(|o| (o.contract_id, o.platform_fee_percent))
+        .collect();
     let catalogue = Catalogue::new(
         products
             .into_iter()
@@ -110,5 +117,6 @@ pub async fn load(
     Ok(PricingInputs {
         stations: stations.into_iter().collect(),
         catalogue,
+        platform_fees,
     })
 }

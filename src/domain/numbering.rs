@@ -14,6 +14,8 @@ pub enum DocumentKind {
     SalesOrder,
     /// A supplier's master contract.
     Contract,
+    /// The invoice of a sales order.
+    Invoice,
 }
 
 impl DocumentKind {
@@ -24,6 +26,7 @@ impl DocumentKind {
             DocumentKind::PurchaseOrder => "PO",
             DocumentKind::SalesOrder => "SO",
             DocumentKind::Contract => "MC",
+            DocumentKind::Invoice => "INV",
         }
     }
 
@@ -34,6 +37,7 @@ impl DocumentKind {
             DocumentKind::PurchaseOrder => "purchase_order",
             DocumentKind::SalesOrder => "sales_order",
             DocumentKind::Contract => "contract",
+            DocumentKind::Invoice => "invoice",
         }
     }
 
@@ -77,6 +81,7 @@ mod tests {
             ),
             (DocumentKind::Contract, 2027, 7, "MC-2027-0007"),
             (DocumentKind::Contract, 2027, 12_345, "MC-2027-12345"),
+            (DocumentKind::Invoice, 2026, 3, "INV-2026-000003"),
         ];
         for (kind, year, value, expected) in cases {
             assert_eq!(format_number(kind, year, value), expected);
@@ -90,6 +95,7 @@ mod tests {
             (DocumentKind::PurchaseOrder, "PO", "purchase_order"),
             (DocumentKind::SalesOrder, "SO", "sales_order"),
             (DocumentKind::Contract, "MC", "contract"),
+            (DocumentKind::Invoice, "INV", "invoice"),
         ];
         for (kind, prefix, key) in cases {
             assert_eq!(kind.prefix(), prefix);

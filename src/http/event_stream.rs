@@ -202,6 +202,7 @@ mod tests {
             total_including_tax: Decimal::ONE,
             rejection: None,
             purchase_orders: Vec::new(),
+            sales_order: None,
         };
         let event = OutboxEvent::new(
             &Namespace::default(),

@@ -37,6 +37,24 @@ pub struct PurchaseOrderSummary {
     pub total_including_tax: Decimal,
 }
 
+/// The sales order of a priced order, in brief (stations and staff only see this event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SalesOrderSummary {
+    /// Id.
+    pub id: Uuid,
+    /// `SO-YYYY-NNNNNN`.
+    pub number: String,
+    /// Σ line totals at the station's prices.
+    #[serde(serialize_with = "two_decimals::serialize")]
+    pub total_excluding_tax: Decimal,
+    /// VAT.
+    #[serde(serialize_with = "two_decimals::serialize")]
+    pub tax_amount: Decimal,
+    /// Both.
+    #[serde(serialize_with = "two_decimals::serialize")]
+    pub total_including_tax: Decimal,
+}
+
 /// A submitted order was priced (split into purchase orders) or rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderProcessed {
@@ -63,6 +81,10 @@ pub struct OrderProcessed {
     pub rejection: Option<Rejection>,
     /// Its purchase orders (none when rejected).
     pub purchase_orders: Vec<PurchaseOrderSummary>,
+    /// Blue Whale's sales order to the station (none when rejected); absent from events
+    /// written before sales orders existed.
+    #[serde(default)]
+    pub sales_order: Option<SalesOrderSummary>,
 }
 
 impl EventSpec for OrderProcessed {

@@ -388,6 +388,7 @@ mod tests {
                     .unwrap()
                 }),
                 purchase_orders: Vec::new(),
+                sales_order: None,
             };
             let ns = bluewhale::messaging::Namespace::default();
             let out = OutboxEvent::new(&ns, Uuid::new_v4(), chrono::Utc::now(), None, &payload);

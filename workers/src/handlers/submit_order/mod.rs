@@ -1,6 +1,7 @@
 //! `order.submit`: split and price a batch of master orders in one transaction.
 
 pub mod plan;
+pub mod sales_order;
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -9,6 +10,7 @@ use uuid::Uuid;
 
 use serde_json::json;
 
+use bluewhale::db::order_writes::Numbered;
 use bluewhale::db::{carts, numbers, order_writes, pricing_inputs};
 use bluewhale::domain::audit::AuditAction;
 use bluewhale::domain::numbering::DocumentKind;
@@ -66,27 +68,37 @@ impl Handler for SubmitOrderHandler {
         // the numbers are reserved — always in the same order, years ascending and master
         // orders before purchase orders, so batches cannot deadlock — and only the rows that
         // show them are written while the lock is held.
-        let early = plan::unnumbered(&decided, ctx.now);
+        let early = plan::unnumbered(&decided, &inputs.platform_fees, ctx.now);
         order_writes::insert_master_orders(&mut *tx, &early.master_orders).await?;
         order_writes::insert_purchase_orders(&mut *tx, &early.purchase_orders).await?;
         order_writes::insert_lines(&mut *tx, &early.lines).await?;
         order_writes::insert_status_changes(&mut *tx, &early.status_changes).await?;
+        order_writes::insert_sales_orders(&mut *tx, &early.sales_orders).await?;
+        order_writes::insert_sales_order_lines(&mut *tx, &early.sales_order_lines).await?;
         let unlocked = started.elapsed();
 
         let mut first = FirstNumbers::new();
-        for (year, (masters, purchases)) in plan::numbers_needed(&decided) {
-            let mo = numbers::allocate(&mut *tx, DocumentKind::MasterOrder, year, masters).await?;
-            let po = if purchases > 0 {
-                numbers::allocate(&mut *tx, DocumentKind::PurchaseOrder, year, purchases).await?
-            } else {
-                1
+        for (year, needed) in plan::numbers_needed(&decided) {
+            let mut take = async |kind, count| match count {
+                0 => Ok(1),
+                n => numbers::allocate(&mut *tx, kind, year, n).await,
             };
-            first.insert(year, (mo, po));
+            let counters = plan::Counters {
+                master_orders: take(DocumentKind::MasterOrder, needed.master_orders).await?,
+                purchase_orders: take(DocumentKind::PurchaseOrder, needed.purchase_orders).await?,
+                sales_orders: take(DocumentKind::SalesOrder, needed.sales_orders).await?,
+            };
+            first.insert(year, counters);
         }
         let numbered = started.elapsed();
-        let late = plan::numbered(&decided, &first, &ctx.ns, ctx.now)?;
-        order_writes::set_master_order_references(&mut *tx, &late.master_order_references).await?;
-        order_writes::set_purchase_order_numbers(&mut *tx, &late.purchase_order_numbers).await?;
+        let late = plan::numbered(&decided, &early, &first, &ctx.ns, ctx.now)?;
+        for (kind, numbers) in [
+            (Numbered::MasterOrder, &late.master_order_references),
+            (Numbered::PurchaseOrder, &late.purchase_order_numbers),
+            (Numbered::SalesOrder, &late.sales_order_numbers),
+        ] {
+            order_writes::set_numbers(&mut *tx, kind, numbers).await?;
+        }
         tracing::debug!(
             orders = decided.len(),
             load_ms = loaded.as_millis(),

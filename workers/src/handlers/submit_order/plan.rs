@@ -2,14 +2,16 @@
 //! events of one transaction. Pure: ids are derived from the command, so a redelivered
 //! command would produce exactly the same rows (and the same event ids for de-duplication).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Utc};
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use bluewhale::db::order_writes::{
-    NewMasterOrder, NewPurchaseOrder, NewPurchaseOrderLine, NewStatusChange,
+    NewMasterOrder, NewPurchaseOrder, NewPurchaseOrderLine, NewSalesOrder, NewSalesOrderLine,
+    NewStatusChange,
 };
 use bluewhale::db::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView};
 use bluewhale::domain::audit::{AuditAction, changes};
@@ -21,10 +23,12 @@ use bluewhale::domain::split::{PricedOrder, PricedPurchaseOrder};
 use bluewhale::messaging::Namespace;
 use bluewhale::messaging::commands::SubmitOrder;
 use bluewhale::messaging::envelope::{Envelope, Idempotency};
-use bluewhale::messaging::events::orders::PurchaseOrderSummary;
+use bluewhale::messaging::events::orders::{PurchaseOrderSummary, SalesOrderSummary};
 use bluewhale::messaging::events::{
     AuditRecord, EventSpec, OrderProcessed, OutboxEvent, PurchaseOrderCreated,
 };
+
+use super::sales_order::{SalesOrderCreated, sales_order_id, sales_order_rows};
 
 /// A submission with the domain's decision.
 pub struct Decided<'a> {
@@ -36,16 +40,26 @@ pub struct Decided<'a> {
     pub outcome: Result<PricedOrder, Rejection>,
 }
 
-/// How many numbers of each kind each year needs: `(master orders, purchase orders)`.
-pub fn numbers_needed(decided: &[Decided<'_>]) -> BTreeMap<i32, (i64, i64)> {
+/// A count (or the next number) per document kind of an order batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    /// Master orders (every submission, rejected ones too).
+    pub master_orders: i64,
+    /// Purchase orders.
+    pub purchase_orders: i64,
+    /// Sales orders (one per priced submission).
+    pub sales_orders: i64,
+}
+
+/// How many numbers of each kind each year needs.
+pub fn numbers_needed(decided: &[Decided<'_>]) -> BTreeMap<i32, Counters> {
     let mut needed = BTreeMap::new();
     for d in decided {
-        let entry = needed
-            .entry(d.command.data.order_date.year())
-            .or_insert((0, 0));
-        entry.0 += 1;
+        let entry: &mut Counters = needed.entry(d.command.data.order_date.year()).or_default();
+        entry.master_orders += 1;
         if let Ok(priced) = &d.outcome {
-            entry.1 += i64::try_from(priced.purchase_orders.len()).unwrap_or(0);
+            entry.purchase_orders += i64::try_from(priced.purchase_orders.len()).unwrap_or(0);
+            entry.sales_orders += 1;
         }
     }
     needed
@@ -62,19 +76,28 @@ pub struct Plan {
     pub lines: Vec<NewPurchaseOrderLine>,
     /// purchase_order_status_history rows.
     pub status_changes: Vec<NewStatusChange>,
+    /// sales_orders rows, one per priced submission, in batch order.
+    pub sales_orders: Vec<NewSalesOrder>,
+    /// sales_order_lines rows.
+    pub sales_order_lines: Vec<NewSalesOrderLine>,
     /// Audit rows of the lines, per decided submission.
     pub audit: Vec<Vec<AuditRecord>>,
 }
 
-/// First number allocated per year: `(master orders, purchase orders)`.
-pub type FirstNumbers = BTreeMap<i32, (i64, i64)>;
+/// First number allocated per year, of each kind.
+pub type FirstNumbers = BTreeMap<i32, Counters>;
 
 const REGISTERED: PurchaseOrderStatus = PurchaseOrderStatus::Registered;
 
-/// Everything but the document numbers: master orders and purchase orders under a unique
+/// Everything but the document numbers: master, purchase and sales orders under a unique
 /// placeholder number, lines, status history and the lines' audit rows. Written before the
-/// numbers are taken, which keeps the lock on the number counters short.
-pub fn unnumbered(decided: &[Decided<'_>], now: DateTime<Utc>) -> Plan {
+/// numbers are taken, which keeps the lock on the number counters short. `fees` is the
+/// platform fee by contract.
+pub fn unnumbered(
+    decided: &[Decided<'_>],
+    fees: &HashMap<Uuid, Decimal>,
+    now: DateTime<Utc>,
+) -> Plan {
     let mut plan = Plan::default();
     for d in decided {
         let cmd = d.command;
@@ -87,6 +110,7 @@ pub fn unnumbered(decided: &[Decided<'_>], now: DateTime<Utc>) -> Plan {
             records: &mut records,
         };
         if let Ok(priced) = &d.outcome {
+            let first_line = plan.lines.len();
             for po in &priced.purchase_orders {
                 let row = purchase_order_row(cmd, po, placeholder(purchase_order_id(cmd, po)));
                 for line in line_rows(row.id, po) {
@@ -108,6 +132,11 @@ pub fn unnumbered(decided: &[Decided<'_>], now: DateTime<Utc>) -> Plan {
                 });
                 plan.purchase_orders.push(row);
             }
+            let placeholder = placeholder(sales_order_id(cmd.data.order_id));
+            let (order, lines) =
+                sales_order_rows(cmd, &plan.lines[first_line..], fees, placeholder, now);
+            plan.sales_orders.push(order);
+            plan.sales_order_lines.extend(lines);
         }
         plan.audit.push(records);
     }
@@ -119,24 +148,27 @@ fn placeholder(id: Uuid) -> String {
     format!("pending:{id}")
 }
 
-/// The numbered part: `(id, number)` assignments for master and purchase orders, their audit
-/// rows and the domain events that name them. `first` gives, per year, the first reserved
-/// number of each kind, as many as [`numbers_needed`] asked for.
+/// The numbered part: `(id, number)` assignments for master, purchase and sales orders, their
+/// audit rows and the domain events that name them. `first` gives, per year, the first
+/// reserved number of each kind, as many as [`numbers_needed`] asked for; `early` is the
+/// batch's [`unnumbered`] plan (its sales orders get their numbers here).
 pub fn numbered(
     decided: &[Decided<'_>],
+    early: &Plan,
     first: &FirstNumbers,
     ns: &Namespace,
     now: DateTime<Utc>,
 ) -> Result<Numbered, serde_json::Error> {
     let mut next = first.clone();
     let mut out = Numbered::default();
+    let mut sales_orders = early.sales_orders.iter();
     for d in decided {
         let cmd = d.command;
         let data = &cmd.data;
         let year = data.order_date.year();
-        let counters = next.entry(year).or_insert((1, 1));
-        let reference = format_number(DocumentKind::MasterOrder, year, counters.0);
-        counters.0 += 1;
+        let counters = next.entry(year).or_default();
+        let reference = format_number(DocumentKind::MasterOrder, year, counters.master_orders);
+        counters.master_orders += 1;
         let master = master_order_row(d, reference.clone());
         let mut records = Vec::new();
         let mut events = Vec::new();
@@ -149,8 +181,9 @@ pub fn numbered(
         let mut summaries = Vec::new();
         if let Ok(priced) = &d.outcome {
             for po in &priced.purchase_orders {
-                let number = format_number(DocumentKind::PurchaseOrder, year, counters.1);
-                counters.1 += 1;
+                let number =
+                    format_number(DocumentKind::PurchaseOrder, year, counters.purchase_orders);
+                counters.purchase_orders += 1;
                 let row = purchase_order_row(cmd, po, number);
                 audit.created("purchase_order", row.id, &row);
                 // The supplier's notification carries everything needed to fulfil the order.
@@ -172,6 +205,41 @@ pub fn numbered(
                 out.purchase_order_numbers.push((row.id, row.number));
             }
         }
+        let unnumbered_sales_order = d.outcome.is_ok().then(|| sales_orders.next()).flatten();
+        let sales_order = match unnumbered_sales_order {
+            Some(unnumbered) => {
+                let number = format_number(DocumentKind::SalesOrder, year, counters.sales_orders);
+                counters.sales_orders += 1;
+                let order = NewSalesOrder {
+                    number,
+                    ..unnumbered.clone()
+                };
+                let lines: Vec<NewSalesOrderLine> = early
+                    .sales_order_lines
+                    .iter()
+                    .filter(|l| l.sales_order_id == order.id)
+                    .cloned()
+                    .collect();
+                audit.created(
+                    "sales_order",
+                    order.id,
+                    &SalesOrderCreated {
+                        order: &order,
+                        lines: &lines,
+                    },
+                );
+                out.sales_order_numbers
+                    .push((order.id, order.number.clone()));
+                Some(SalesOrderSummary {
+                    id: order.id,
+                    number: order.number,
+                    total_excluding_tax: order.total_excluding_tax,
+                    tax_amount: order.tax_amount,
+                    total_including_tax: order.total_including_tax,
+                })
+            }
+            None => None,
+        };
         let processed = OrderProcessed {
             order_id: data.order_id,
             reference: reference.clone(),
@@ -183,6 +251,7 @@ pub fn numbered(
             total_including_tax: master.total_including_tax,
             rejection: d.outcome.as_ref().err().cloned(),
             purchase_orders: summaries,
+            sales_order,
         };
         events.push(event(ns, cmd, data.order_id, now, &processed)?);
         out.master_order_references.push((master.id, reference));
@@ -261,6 +330,8 @@ pub struct Numbered {
     pub master_order_references: Vec<(Uuid, String)>,
     /// `(purchase order id, PO-YYYY-NNNNNN)`.
     pub purchase_order_numbers: Vec<(Uuid, String)>,
+    /// `(sales order id, SO-YYYY-NNNNNN)`.
+    pub sales_order_numbers: Vec<(Uuid, String)>,
     /// Audit rows of the master and purchase orders (they show the numbers), per submission.
     pub audit: Vec<Vec<AuditRecord>>,
     /// Domain events, per submission.

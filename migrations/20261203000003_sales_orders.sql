@@ -1,0 +1,58 @@
+-- Blue Whale's sales order to the station (issue 8 §4): written with every priced master
+-- order, in the same transaction; invoiced by staff once the goods have arrived.
+
+CREATE TABLE sales_orders (
+    id                            uuid PRIMARY KEY,
+    number                        text NOT NULL UNIQUE,
+    master_order_id               uuid NOT NULL UNIQUE REFERENCES master_orders (id),
+    station_id                    uuid NOT NULL REFERENCES stations (id),
+    status                        text NOT NULL CHECK (status IN ('ISSUED', 'INVOICED')),
+    version                       integer NOT NULL DEFAULT 1 CHECK (version >= 1),
+    order_date                    date NOT NULL,
+    currency                      char(3) NOT NULL DEFAULT 'EUR',
+    total_excluding_tax           numeric(14, 2) NOT NULL,
+    tax_amount                    numeric(14, 2) NOT NULL,
+    total_including_tax           numeric(14, 2) NOT NULL,
+    -- Set together when invoiced: the invoice bills the lines of the purchase orders that
+    -- were not cancelled (the others are credited), VAT again rounded once per rate.
+    invoice_number                text UNIQUE,
+    invoice_date                  date,
+    due_date                      date,
+    invoiced_total_excluding_tax  numeric(14, 2),
+    invoiced_tax_amount           numeric(14, 2),
+    invoiced_total_including_tax  numeric(14, 2),
+    invoiced_at                   timestamptz,
+    created_at                    timestamptz NOT NULL,
+    updated_at                    timestamptz NOT NULL,
+    CONSTRAINT sales_orders_invoice_iff_invoiced CHECK (
+        (status = 'INVOICED') = (invoice_number IS NOT NULL AND invoice_date IS NOT NULL
+            AND due_date IS NOT NULL AND invoiced_total_excluding_tax IS NOT NULL
+            AND invoiced_tax_amount IS NOT NULL AND invoiced_total_including_tax IS NOT NULL
+            AND invoiced_at IS NOT NULL)),
+    CONSTRAINT sales_orders_due_after_invoice CHECK (due_date >= invoice_date)
+);
+CREATE INDEX sales_orders_station_idx ON sales_orders (station_id, created_at DESC);
+CREATE INDEX sales_orders_created_idx ON sales_orders (created_at DESC);
+
+CREATE TABLE sales_order_lines (
+    id                      uuid PRIMARY KEY,
+    sales_order_id          uuid NOT NULL REFERENCES sales_orders (id),
+    line_number             integer NOT NULL CHECK (line_number >= 1),
+    -- The purchase-order line it resells. No foreign keys, as for purchase-order lines: both
+    -- are written in the same transaction and order rows are never deleted.
+    purchase_order_id       uuid NOT NULL,
+    purchase_order_line_id  uuid NOT NULL UNIQUE,
+    product_id              uuid NOT NULL,
+    product_code            text NOT NULL,
+    product_name            text NOT NULL,
+    conditioning_unit       text NOT NULL,
+    quantity                integer NOT NULL CHECK (quantity > 0),
+    purchase_unit_price     numeric(12, 2) NOT NULL,
+    platform_fee_percent    numeric(5, 2) NOT NULL CHECK (platform_fee_percent >= 0 AND platform_fee_percent < 100),
+    unit_price              numeric(12, 2) NOT NULL,
+    tax_rate                numeric(5, 2) NOT NULL,
+    line_total              numeric(14, 2) NOT NULL,
+    -- Set when invoiced: the line's purchase order was cancelled, so it is not billed.
+    credited                boolean NOT NULL DEFAULT false,
+    CONSTRAINT sales_order_lines_number UNIQUE (sales_order_id, line_number)
+);
