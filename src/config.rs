@@ -188,6 +188,8 @@ pub struct Config {
     pub ops_addr: Option<SocketAddr>,
     /// Time zone of order dates (BW_BUSINESS_TIMEZONE).
     pub business_timezone: chrono_tz::Tz,
+    /// Days from a sales order's invoice date to its due date (BW_INVOICE_DUE_DAYS).
+    pub invoice_due_days: u32,
     /// Log format (BW_LOG_FORMAT).
     pub log_format: LogFormat,
 }
@@ -302,6 +304,7 @@ impl Config {
                     message: "expected host:port".to_owned(),
                 })?,
             business_timezone,
+            invoice_due_days: env.parse_or("BW_INVOICE_DUE_DAYS", 30)?,
             log_format,
         })
     }

@@ -22,6 +22,7 @@ pub mod purchase_order_history;
 pub mod purchase_order_lifecycle;
 pub mod purchase_orders;
 pub mod refresh_tokens;
+pub mod sales_orders;
 pub mod scheduled_jobs;
 pub mod supplier_notifications;
 pub mod users;

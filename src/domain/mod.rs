@@ -25,6 +25,7 @@ pub mod purchase_order_transitions;
 pub mod refusal;
 pub mod rejection;
 pub mod roles;
+pub mod sales_order_invoicing;
 pub mod sales_order_pricing;
 pub mod split;
 pub mod text;

@@ -37,6 +37,12 @@ pub enum RefusalCode {
     ContractNumberTaken,
     /// The cart is being checked out by another request (409).
     CheckoutPending,
+    /// The sales order has its invoice already (409).
+    SalesOrderInvoiced,
+    /// Some purchase order of the sales order has not been received yet (409).
+    PurchaseOrdersNotReceived,
+    /// Every purchase order of the sales order was cancelled: nothing to bill (409).
+    NothingToInvoice,
 }
 
 impl RefusalCode {
@@ -56,6 +62,9 @@ impl RefusalCode {
             RefusalCode::ContractOverlap => "CONTRACT_OVERLAP",
             RefusalCode::ContractNumberTaken => "CONTRACT_NUMBER_TAKEN",
             RefusalCode::CheckoutPending => "CHECKOUT_PENDING",
+            RefusalCode::SalesOrderInvoiced => "SALES_ORDER_INVOICED",
+            RefusalCode::PurchaseOrdersNotReceived => "PURCHASE_ORDERS_NOT_RECEIVED",
+            RefusalCode::NothingToInvoice => "NOTHING_TO_INVOICE",
         }
     }
 }
@@ -185,6 +194,9 @@ mod tests {
             RefusalCode::NotFound,
             RefusalCode::Forbidden,
             RefusalCode::ValidationFailed,
+            RefusalCode::SalesOrderInvoiced,
+            RefusalCode::PurchaseOrdersNotReceived,
+            RefusalCode::NothingToInvoice,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }

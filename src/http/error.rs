@@ -227,6 +227,11 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
         RefusalCode::ContractOverlap => (StatusCode::CONFLICT, "Contracts overlap"),
         RefusalCode::ContractNumberTaken => (StatusCode::CONFLICT, "Contract number taken"),
         RefusalCode::CheckoutPending => (StatusCode::CONFLICT, "Checkout pending"),
+        RefusalCode::SalesOrderInvoiced => (StatusCode::CONFLICT, "Sales order invoiced"),
+        RefusalCode::PurchaseOrdersNotReceived => {
+            (StatusCode::CONFLICT, "Purchase orders not received")
+        }
+        RefusalCode::NothingToInvoice => (StatusCode::CONFLICT, "Nothing to invoice"),
     }
 }
 

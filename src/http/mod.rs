@@ -24,6 +24,7 @@ pub mod purchase_order_transitions;
 pub mod purchase_orders;
 pub mod request_metrics;
 pub mod request_trace;
+pub mod sales_orders;
 pub mod state;
 pub mod webhook_deliveries;
 pub mod webhook_endpoint_access;
@@ -194,6 +195,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/orders", post(orders::submit).get(orders::list))
         .route("/orders/{id}", get(orders::get))
+        .route("/sales-orders", get(sales_orders::list))
+        .route("/sales-orders/{id}", get(sales_orders::get))
+        .route("/sales-orders/{id}/invoice", post(sales_orders::invoice))
         .route("/purchase-orders", get(purchase_orders::list))
         .route("/purchase-orders/{id}", get(purchase_orders::get))
         .route(

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     auth, carts, catalogue, commands, contract_writes, contracts, event_stream, health, me,
     ops_dead_letters, ops_overview, orders, purchase_order_transitions, purchase_orders,
-    webhook_deliveries, webhook_endpoints,
+    sales_orders, webhook_deliveries, webhook_endpoints,
 };
 
 /// The API description, generated from the handlers.
@@ -29,6 +29,7 @@ use super::{
         purchase_order_transitions::receive, purchase_order_transitions::close,
         purchase_order_transitions::cancel, purchase_order_transitions::invoice,
         purchase_order_transitions::archive,
+        sales_orders::list, sales_orders::get, sales_orders::invoice,
         commands::get, event_stream::stream,
         webhook_endpoints::create, webhook_endpoints::list, webhook_endpoints::get,
         webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::secret,
@@ -41,7 +42,7 @@ use super::{
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "carts"), (name = "orders"),
-        (name = "purchase orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "ops"), (name = "health"))
+        (name = "purchase orders"), (name = "sales orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "ops"), (name = "health"))
 )]
 pub struct ApiDoc;
 

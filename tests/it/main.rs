@@ -14,6 +14,7 @@ mod notifications;
 mod ops_overview;
 mod ops_page;
 mod orders;
+mod sales_orders;
 mod scoping;
 mod seed;
 mod tracing;

@@ -104,6 +104,9 @@ impl Registry {
             .with(OneByOne(handlers::contract_change::ContractChangeHandler))
             .with(OneByOne(handlers::contract_expiry::ContractExpiryHandler))
             .with(OneByOne(handlers::cart_change::CartChangeHandler))
+            .with(OneByOne(
+                handlers::sales_order_invoice::SalesOrderInvoiceHandler,
+            ))
     }
 
     /// Adds a handler. Two handlers for one type and version are a programming error.
@@ -177,6 +180,7 @@ mod tests {
                 ("dead_letter.resolve", 1),
                 ("order.submit", 2),
                 ("purchase_order.transition", 1),
+                ("sales_order.invoice", 1),
                 ("webhook_endpoint.change", 1)
             ]
         );

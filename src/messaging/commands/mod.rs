@@ -5,6 +5,7 @@ pub mod contract;
 pub mod dead_letter;
 pub mod order_submit;
 pub mod purchase_order_transition;
+pub mod sales_order;
 pub mod webhook_endpoint;
 
 pub use cart::ChangeCart;
@@ -12,6 +13,7 @@ pub use contract::{ChangeContract, ExpireContract};
 pub use dead_letter::ResolveDeadLetter;
 pub use order_submit::SubmitOrder;
 pub use purchase_order_transition::TransitionPurchaseOrder;
+pub use sales_order::InvoiceSalesOrder;
 pub use webhook_endpoint::ChangeWebhookEndpoint;
 
 use crate::messaging::command::CommandSpec;
@@ -32,6 +34,7 @@ pub fn aggregate_of(kind: &str) -> Option<&'static str> {
         (ChangeContract::TYPE, ChangeContract::AGGREGATE),
         (ExpireContract::TYPE, ExpireContract::AGGREGATE),
         (ChangeCart::TYPE, ChangeCart::AGGREGATE),
+        (InvoiceSalesOrder::TYPE, InvoiceSalesOrder::AGGREGATE),
     ]
     .into_iter()
     .find_map(|(k, aggregate)| (k == kind).then_some(aggregate))
@@ -51,6 +54,7 @@ mod tests {
             ChangeContract::TYPE,
             ExpireContract::TYPE,
             ChangeCart::TYPE,
+            InvoiceSalesOrder::TYPE,
         ] {
             assert_eq!(kind.split('.').count(), 2, "{kind}");
             assert!(aggregate_of(kind).is_some());

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod contracts;
 pub mod orders;
 pub mod purchase_orders;
+pub mod sales_orders;
 pub mod webhook_endpoints;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +23,7 @@ pub use audit::AuditRecord;
 pub use contracts::{ContractChanged, ContractEventKind};
 pub use orders::{OrderProcessed, OrderStatusChanged};
 pub use purchase_orders::{PurchaseOrderChanged, PurchaseOrderCreated};
+pub use sales_orders::SalesOrderInvoiced;
 pub use webhook_endpoints::{WebhookEndpointDisabled, WebhookTest};
 
 use crate::domain::purchase_order_status::PurchaseOrderStatus;
@@ -143,6 +145,8 @@ pub enum DomainEvent {
     WebhookEndpointDisabled(WebhookEndpointDisabled),
     /// `contract.<activated|suspended|resumed|terminated|expired>`.
     ContractChanged(Box<ContractChanged>),
+    /// `sales_order.invoiced`.
+    SalesOrderInvoiced(Box<SalesOrderInvoiced>),
 }
 
 /// An event that is not one of ours, or whose data does not match its type.
@@ -178,6 +182,7 @@ impl DomainEvent {
         let (station, supplier) = match self {
             DomainEvent::OrderProcessed(e) => (e.station_id, None),
             DomainEvent::OrderStatusChanged(e) => (e.station_id, None),
+            DomainEvent::SalesOrderInvoiced(e) => (e.station_id, None),
             DomainEvent::PurchaseOrderCreated(e) => (
                 e.purchase_order.station_id,
                 Some(e.purchase_order.supplier_id),
@@ -243,6 +248,9 @@ impl DomainEvent {
             }
             (k, ContractChanged::VERSION) if ContractEventKind::of_type(k).is_some() => {
                 data(event).map(|e| Self::ContractChanged(Box::new(e)))
+            }
+            (sales_orders::SALES_ORDER_INVOICED, SalesOrderInvoiced::VERSION) => {
+                data(event).map(|e| Self::SalesOrderInvoiced(Box::new(e)))
             }
             _ => Err(EventDecodeError::Unknown {
                 kind: event.kind.clone(),

@@ -6,5 +6,6 @@ pub mod contract_expiry;
 mod contract_status;
 pub mod dead_letter_resolution;
 pub mod purchase_order_transition;
+pub mod sales_order_invoice;
 pub mod submit_order;
 pub mod webhook_endpoint;
