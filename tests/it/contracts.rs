@@ -564,21 +564,6 @@ async fn bad_terms_are_refused_per_field_and_publish_nothing() {
     app.cleanup().await;
 }
 
-/// Runs a second worker on the app's database and namespace until the sender is dropped.
-fn second_worker(
-    app: &TestApp,
-) -> (
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-) {
-    let config = app.config.clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(bluewhale_workers::run(config, async {
-        let _ = stopped.await;
-    }));
-    (stop, task)
-}
-
 #[tokio::test]
 async fn racing_activations_of_overlapping_contracts_on_two_workers_apply_one() {
     // One command per batch: the two activations go to two batches, on two workers (or two
@@ -600,7 +585,7 @@ async fn racing_activations_of_overlapping_contracts_on_two_workers_apply_one() 
         ids.push(accepted["resource"]["id"].as_str().unwrap().to_owned());
     }
     app.start_worker().await;
-    let (stop, second) = second_worker(&app);
+    let (stop, second) = app.second_worker();
     let manager = app.login(world::MANAGER_EMAIL).await;
     for id in &ids {
         // A created contract's id is its command's.
@@ -710,7 +695,7 @@ async fn contracts_past_their_validity_expire_once_across_two_workers() {
         .env("BW_CONTRACT_EXPIRY_INTERVAL_SECS", "1")
         .spawn()
         .await;
-    let (stop, second) = second_worker(&app);
+    let (stop, second) = app.second_worker();
     // A contract whose validity ended yesterday: activated, it expires at the next run.
     let created = create(
         &app,

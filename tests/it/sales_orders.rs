@@ -3,6 +3,7 @@
 //! staff but never by a supplier; invoicing once the goods have arrived, crediting cancelled
 //! purchase orders, refused while goods are awaited, and exactly once under a race.
 
+use bluewhale::messaging::events::DomainEvent;
 use bluewhale_tests::{TestApp, three_supplier_order, world};
 use serde_json::{Value, json};
 
@@ -65,6 +66,11 @@ fn totals(v: &Value) -> (&str, &str, &str) {
 async fn a_priced_order_has_a_sales_order_at_the_contract_fees() {
     let app = TestApp::spawn().await;
     with_fees(&app).await;
+    let mut priced_events = app
+        .nats
+        .subscribe(app.ns.subject("bw.evt.order.priced.>"))
+        .await
+        .unwrap();
     let order = app.priced_order("so-fees").await;
     let order_id = order["id"].as_str().unwrap();
     let so = sales_order_of(&app, world::STATION_EMAIL, order_id).await;
@@ -138,6 +144,24 @@ async fn a_priced_order_has_a_sales_order_at_the_contract_fees() {
     .unwrap();
     assert_eq!(audited, 1);
     assert_eq!(lines.as_array().unwrap().len(), 6);
+
+    // The station's order.priced event names it (no supplier receives that event).
+    let message = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        futures::StreamExt::next(&mut priced_events),
+    )
+    .await
+    .expect("order.priced in time")
+    .unwrap();
+    match DomainEvent::decode_message(&message.payload).expect("decodable") {
+        (_, DomainEvent::OrderProcessed(processed)) => {
+            let summary = processed.sales_order.expect("the sales order");
+            assert_eq!(summary.id.to_string(), id);
+            assert_eq!(summary.number, so["number"].as_str().unwrap());
+            assert_eq!(summary.total_including_tax.to_string(), "5145.51");
+        }
+        (event, _) => panic!("unexpected {}", event.kind),
+    }
     app.cleanup().await;
 }
 
@@ -416,17 +440,24 @@ async fn invoicing_waits_for_the_goods_and_credits_cancelled_purchase_orders() {
 }
 
 #[tokio::test]
-async fn two_racing_invoicings_give_one_invoice() {
-    let app = TestApp::spawn().await;
+async fn two_racing_invoicings_on_two_workers_give_one_invoice() {
+    // One command per batch, so the two invoicings are decided by two workers (or two
+    // concurrent batches of one) and meet at the sales order's row lock.
+    let mut app = TestApp::options()
+        .env("BW_WORKER_BATCH_SIZE", "1")
+        .spawn()
+        .await;
     let order = app.priced_order("so-race").await;
     let so = sales_order_of(&app, world::STATION_EMAIL, order["id"].as_str().unwrap()).await;
     receive(&app, &order, "EMBALSUD", world::SUPPLIER_EMAIL).await;
     receive(&app, &order, "PLASTIVAL", world::SUPPLIER2_EMAIL).await;
-    let etiqlyon = po_of(&order, "ETIQLYON");
     let token = app.login(world::MANAGER_EMAIL).await;
     let response = app
         .write(
-            &format!("/api/v1/purchase-orders/{etiqlyon}/cancel"),
+            &format!(
+                "/api/v1/purchase-orders/{}/cancel",
+                po_of(&order, "ETIQLYON")
+            ),
             &token,
             "so-race-cancel",
             &json!({"reason": "late"}),
@@ -435,12 +466,15 @@ async fn two_racing_invoicings_give_one_invoice() {
         .await;
     assert_eq!(response.status(), 200);
 
-    // Both pass the ingress's check (nothing is invoiced yet) and race in the worker.
+    // Both pass the ingress's check while no worker runs, then two workers race for them.
+    app.stop_worker().await.unwrap();
     let (a, b) = tokio::join!(
         invoice(&app, world::HANDLER_EMAIL, &so, "race-a", &[]),
         invoice(&app, world::MANAGER_EMAIL, &so, "race-b", &[]),
     );
     assert_eq!((a.0, b.0), (202, 202), "{a:?} {b:?}");
+    app.start_worker().await;
+    let (stop, second) = app.second_worker();
     let handler = app.login(world::HANDLER_EMAIL).await;
     let mut outcomes = Vec::new();
     for (_, accepted) in [a, b] {
@@ -469,5 +503,7 @@ async fn two_racing_invoicings_give_one_invoice() {
             .await
             .unwrap();
     assert_eq!(numbers, [1], "one invoice number taken");
+    drop(stop);
+    second.await.unwrap().unwrap();
     app.cleanup().await;
 }

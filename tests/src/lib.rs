@@ -820,6 +820,17 @@ pub fn three_supplier_order() -> Value {
 }
 
 impl TestApp {
+    /// Runs another worker on the app's database and namespace until the sender is dropped
+    /// (or sent to): two workers racing for the same commands.
+    pub fn second_worker(&self) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
+        let config = self.config.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(bluewhale_workers::run(config, async {
+            let _ = stopped.await;
+        }));
+        (stop, task)
+    }
+
     /// Whether the worker started by [`TestApp::start_worker`] is still running (has not
     /// returned, with an error or otherwise).
     pub fn worker_running(&self) -> bool {
