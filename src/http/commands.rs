@@ -15,9 +15,8 @@ use super::state::AppState;
 use crate::db::dead_letters::DeadLetterRow;
 use crate::db::{commands, dead_letters};
 use crate::domain::dead_letter_resolution::DeadLetterStatus;
-use crate::messaging::command::CommandSpec as _;
 use crate::messaging::command::ResourceRef;
-use crate::messaging::commands::{SubmitOrder, aggregate_of};
+use crate::messaging::commands::known_command;
 use crate::messaging::envelope::Envelope;
 use crate::messaging::pending::pending_any;
 
@@ -140,15 +139,9 @@ fn visible(may_see: bool, view: CommandView) -> ApiResult<Json<CommandView>> {
 /// The aggregate a command not processed yet changes, from its type and subject.
 fn resource(state: &AppState, subject: &str, kind: &str) -> Option<ResourceRef> {
     let (subject_id, command_id) = state.ns.command_ids(subject)?;
-    // An order's id is its command's (a checkout's subject names its cart instead).
-    let id = if kind == SubmitOrder::TYPE {
-        command_id
-    } else {
-        subject_id
-    };
-    aggregate_of(kind).map(|aggregate| ResourceRef {
-        kind: aggregate.to_owned(),
-        id,
+    known_command(kind).map(|known| ResourceRef {
+        kind: known.aggregate.to_owned(),
+        id: (known.pending_aggregate_id)(subject_id, command_id),
     })
 }
 

@@ -27,6 +27,14 @@ pub trait CommandSpec:
         self.aggregate_id()
     }
 
+    /// The aggregate a command still waiting in the stream changes, from the ids its subject
+    /// names: the subject's own, unless the subject names something else (a checkout's names
+    /// its cart, while the order's id is the command's).
+    fn pending_aggregate_id(subject_id: Uuid, command_id: Uuid) -> Uuid {
+        let _ = command_id;
+        subject_id
+    }
+
     /// Whether this payload may travel under `command_id` (a forged or corrupted message is
     /// dead-lettered as inconsistent otherwise).
     fn belongs_to(&self, command_id: Uuid) -> bool {

@@ -9,7 +9,6 @@ use bluewhale_tests::{TestApp, world};
 use chrono::NaiveDate;
 use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 /// Today in the business time zone (the one order dates and contract validity use).
 fn today() -> NaiveDate {

@@ -16,28 +16,48 @@ pub use purchase_order_transition::TransitionPurchaseOrder;
 pub use sales_order::InvoiceSalesOrder;
 pub use webhook_endpoint::ChangeWebhookEndpoint;
 
+use uuid::Uuid;
+
 use crate::messaging::command::CommandSpec;
+
+/// What this build knows of a command type without decoding its payload.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownCommand {
+    /// The type, e.g. `order.submit`.
+    pub kind: &'static str,
+    /// The aggregate type it changes.
+    pub aggregate: &'static str,
+    /// [`CommandSpec::pending_aggregate_id`] of the type.
+    pub pending_aggregate_id: fn(Uuid, Uuid) -> Uuid,
+}
+
+fn known<C: CommandSpec>() -> KnownCommand {
+    KnownCommand {
+        kind: C::TYPE,
+        aggregate: C::AGGREGATE,
+        pending_aggregate_id: C::pending_aggregate_id,
+    }
+}
+
+/// A command type this build knows.
+pub fn known_command(kind: &str) -> Option<KnownCommand> {
+    [
+        known::<SubmitOrder>(),
+        known::<TransitionPurchaseOrder>(),
+        known::<ChangeWebhookEndpoint>(),
+        known::<ResolveDeadLetter>(),
+        known::<ChangeContract>(),
+        known::<ExpireContract>(),
+        known::<ChangeCart>(),
+        known::<InvoiceSalesOrder>(),
+    ]
+    .into_iter()
+    .find(|known| known.kind == kind)
+}
 
 /// The aggregate type of a command type this build knows.
 pub fn aggregate_of(kind: &str) -> Option<&'static str> {
-    [
-        (SubmitOrder::TYPE, SubmitOrder::AGGREGATE),
-        (
-            TransitionPurchaseOrder::TYPE,
-            TransitionPurchaseOrder::AGGREGATE,
-        ),
-        (
-            ChangeWebhookEndpoint::TYPE,
-            ChangeWebhookEndpoint::AGGREGATE,
-        ),
-        (ResolveDeadLetter::TYPE, ResolveDeadLetter::AGGREGATE),
-        (ChangeContract::TYPE, ChangeContract::AGGREGATE),
-        (ExpireContract::TYPE, ExpireContract::AGGREGATE),
-        (ChangeCart::TYPE, ChangeCart::AGGREGATE),
-        (InvoiceSalesOrder::TYPE, InvoiceSalesOrder::AGGREGATE),
-    ]
-    .into_iter()
-    .find_map(|(k, aggregate)| (k == kind).then_some(aggregate))
+    known_command(kind).map(|known| known.aggregate)
 }
 
 #[cfg(test)]
@@ -60,5 +80,17 @@ mod tests {
             assert!(aggregate_of(kind).is_some());
         }
         assert_eq!(aggregate_of("order.teleport"), None);
+        // A waiting order is found by its command id, a cart change by its station.
+        let (subject_id, command_id) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let order = known_command(SubmitOrder::TYPE).unwrap();
+        assert_eq!(
+            (order.pending_aggregate_id)(subject_id, command_id),
+            command_id
+        );
+        let cart = known_command(ChangeCart::TYPE).unwrap();
+        assert_eq!(
+            (cart.pending_aggregate_id)(subject_id, command_id),
+            subject_id
+        );
     }
 }

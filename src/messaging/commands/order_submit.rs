@@ -54,6 +54,11 @@ impl CommandSpec for SubmitOrder {
         self.cart.map_or(self.order_id, |c| c.cart_id)
     }
 
+    /// The order's id is its command's, whatever the subject names.
+    fn pending_aggregate_id(_subject_id: Uuid, command_id: Uuid) -> Uuid {
+        command_id
+    }
+
     /// One command per order, ever: the command id is the order id.
     fn belongs_to(&self, command_id: Uuid) -> bool {
         command_id == self.order_id
