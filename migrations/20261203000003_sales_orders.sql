@@ -34,14 +34,15 @@ CREATE TABLE sales_orders (
 CREATE INDEX sales_orders_station_idx ON sales_orders (station_id, created_at DESC);
 CREATE INDEX sales_orders_created_idx ON sales_orders (created_at DESC);
 
+-- Keyed by (sales order, line number) alone: every index is one more random insert per line
+-- on the order path, and a line is only ever read with its sales order.
 CREATE TABLE sales_order_lines (
-    id                      uuid PRIMARY KEY,
     sales_order_id          uuid NOT NULL REFERENCES sales_orders (id),
     line_number             integer NOT NULL CHECK (line_number >= 1),
     -- The purchase-order line it resells. No foreign keys, as for purchase-order lines: both
     -- are written in the same transaction and order rows are never deleted.
     purchase_order_id       uuid NOT NULL,
-    purchase_order_line_id  uuid NOT NULL UNIQUE,
+    purchase_order_line_id  uuid NOT NULL,
     product_id              uuid NOT NULL,
     product_code            text NOT NULL,
     product_name            text NOT NULL,
@@ -54,5 +55,5 @@ CREATE TABLE sales_order_lines (
     line_total              numeric(14, 2) NOT NULL,
     -- Set when invoiced: the line's purchase order was cancelled, so it is not billed.
     credited                boolean NOT NULL DEFAULT false,
-    CONSTRAINT sales_order_lines_number UNIQUE (sales_order_id, line_number)
+    PRIMARY KEY (sales_order_id, line_number)
 );

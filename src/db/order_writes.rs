@@ -258,8 +258,6 @@ pub struct NewSalesOrder {
 /// A sales-order line row: one purchase-order line resold at the contract's fee.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewSalesOrderLine {
-    /// Id.
-    pub id: Uuid,
     /// Sales order.
     pub sales_order_id: Uuid,
     /// 1-based position.
@@ -322,11 +320,11 @@ pub async fn insert_sales_order_lines(
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO sales_order_lines (id, sales_order_id, line_number, purchase_order_id, \
+        "INSERT INTO sales_order_lines (sales_order_id, line_number, purchase_order_id, \
            purchase_order_line_id, product_id, product_code, product_name, conditioning_unit, \
            quantity, purchase_unit_price, platform_fee_percent, unit_price, tax_rate, line_total) \
-         SELECT * FROM jsonb_to_recordset($1) AS x(id uuid, sales_order_id uuid, \
-           line_number integer, purchase_order_id uuid, purchase_order_line_id uuid, \
+         SELECT * FROM jsonb_to_recordset($1) AS x(sales_order_id uuid, line_number integer, \
+           purchase_order_id uuid, purchase_order_line_id uuid, \
            product_id uuid, product_code text, product_name text, conditioning_unit text, \
            quantity integer, purchase_unit_price numeric, platform_fee_percent numeric, \
            unit_price numeric, tax_rate numeric, line_total numeric)",

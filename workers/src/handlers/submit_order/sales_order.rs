@@ -47,7 +47,6 @@ pub fn sales_order_rows(
         .map(|(i, (sold, line))| {
             let line_number = i32::try_from(i + 1).unwrap_or(i32::MAX);
             NewSalesOrderLine {
-                id: derived(id, &format!("line:{line_number}")),
                 sales_order_id: id,
                 line_number,
                 purchase_order_id: line.purchase_order_id,
