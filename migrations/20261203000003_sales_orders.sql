@@ -22,38 +22,24 @@ CREATE TABLE sales_orders (
     invoiced_tax_amount           numeric(14, 2),
     invoiced_total_including_tax  numeric(14, 2),
     invoiced_at                   timestamptz,
+    -- Set when invoiced: the cancelled purchase orders, whose lines are credited.
+    credited_purchase_order_ids   uuid[],
     created_at                    timestamptz NOT NULL,
     updated_at                    timestamptz NOT NULL,
     CONSTRAINT sales_orders_invoice_iff_invoiced CHECK (
         (status = 'INVOICED') = (invoice_number IS NOT NULL AND invoice_date IS NOT NULL
             AND due_date IS NOT NULL AND invoiced_total_excluding_tax IS NOT NULL
             AND invoiced_tax_amount IS NOT NULL AND invoiced_total_including_tax IS NOT NULL
-            AND invoiced_at IS NOT NULL)),
+            AND invoiced_at IS NOT NULL AND credited_purchase_order_ids IS NOT NULL)),
     CONSTRAINT sales_orders_due_after_invoice CHECK (due_date >= invoice_date)
 );
 CREATE INDEX sales_orders_station_idx ON sales_orders (station_id, created_at DESC);
 CREATE INDEX sales_orders_created_idx ON sales_orders (created_at DESC);
 
--- Keyed by (sales order, line number) alone: every index is one more random insert per line
--- on the order path, and a line is only ever read with its sales order.
-CREATE TABLE sales_order_lines (
-    sales_order_id          uuid NOT NULL REFERENCES sales_orders (id),
-    line_number             integer NOT NULL CHECK (line_number >= 1),
-    -- The purchase-order line it resells. No foreign keys, as for purchase-order lines: both
-    -- are written in the same transaction and order rows are never deleted.
-    purchase_order_id       uuid NOT NULL,
-    purchase_order_line_id  uuid NOT NULL,
-    product_id              uuid NOT NULL,
-    product_code            text NOT NULL,
-    product_name            text NOT NULL,
-    conditioning_unit       text NOT NULL,
-    quantity                integer NOT NULL CHECK (quantity > 0),
-    purchase_unit_price     numeric(12, 2) NOT NULL,
-    platform_fee_percent    numeric(5, 2) NOT NULL CHECK (platform_fee_percent >= 0 AND platform_fee_percent < 100),
-    unit_price              numeric(12, 2) NOT NULL,
-    tax_rate                numeric(5, 2) NOT NULL,
-    line_total              numeric(14, 2) NOT NULL,
-    -- Set when invoiced: the line's purchase order was cancelled, so it is not billed.
-    credited                boolean NOT NULL DEFAULT false,
-    PRIMARY KEY (sales_order_id, line_number)
-);
+-- A sales-order line is its purchase-order line resold: the resale terms live on that row
+-- (one row per line on the order path, not two), and the sales order reads them through its
+-- master order. Null on lines priced before sales orders existed.
+ALTER TABLE purchase_order_lines
+    ADD COLUMN platform_fee_percent  numeric(5, 2) CHECK (platform_fee_percent >= 0 AND platform_fee_percent < 100),
+    ADD COLUMN sales_unit_price      numeric(12, 2),
+    ADD COLUMN sales_line_total      numeric(14, 2);

@@ -105,6 +105,12 @@ pub struct NewPurchaseOrderLine {
     pub tax_rate: Decimal,
     /// unit_price × quantity.
     pub line_total: Decimal,
+    /// The resale to the station: Blue Whale's fee from the contract, in percent.
+    pub platform_fee_percent: Decimal,
+    /// What the station pays per unit.
+    pub sales_unit_price: Decimal,
+    /// sales_unit_price × quantity.
+    pub sales_line_total: Decimal,
 }
 
 /// A status-history row.
@@ -196,12 +202,13 @@ pub async fn insert_lines(
         "INSERT INTO purchase_order_lines (id, purchase_order_id, line_number, product_id, \
            product_code, product_name, conditioning_unit, supplier_reference, contract_id, \
            contract_line_id, quantity, base_unit_price, reduction_percent, unit_price, tax_rate, \
-           line_total) \
+           line_total, platform_fee_percent, sales_unit_price, sales_line_total) \
          SELECT * FROM jsonb_to_recordset($1) AS x(id uuid, purchase_order_id uuid, \
            line_number integer, product_id uuid, product_code text, product_name text, \
            conditioning_unit text, supplier_reference text, contract_id uuid, \
            contract_line_id uuid, quantity integer, base_unit_price numeric, \
-           reduction_percent numeric, unit_price numeric, tax_rate numeric, line_total numeric)",
+           reduction_percent numeric, unit_price numeric, tax_rate numeric, line_total numeric, \
+           platform_fee_percent numeric, sales_unit_price numeric, sales_line_total numeric)",
     )
     .bind(Json(rows))
     .execute(conn)
@@ -255,39 +262,6 @@ pub struct NewSalesOrder {
     pub created_at: DateTime<Utc>,
 }
 
-/// A sales-order line row: one purchase-order line resold at the contract's fee.
-#[derive(Debug, Clone, Serialize)]
-pub struct NewSalesOrderLine {
-    /// Sales order.
-    pub sales_order_id: Uuid,
-    /// 1-based position.
-    pub line_number: i32,
-    /// Purchase order resold.
-    pub purchase_order_id: Uuid,
-    /// Its line.
-    pub purchase_order_line_id: Uuid,
-    /// Product.
-    pub product_id: Uuid,
-    /// Product code at split time.
-    pub product_code: String,
-    /// Product name at split time.
-    pub product_name: String,
-    /// Conditioning unit.
-    pub conditioning_unit: String,
-    /// Units.
-    pub quantity: i64,
-    /// What Blue Whale pays per unit.
-    pub purchase_unit_price: Decimal,
-    /// The contract's fee, in percent.
-    pub platform_fee_percent: Decimal,
-    /// What the station pays per unit.
-    pub unit_price: Decimal,
-    /// VAT rate.
-    pub tax_rate: Decimal,
-    /// unit_price × quantity.
-    pub line_total: Decimal,
-}
-
 /// Inserts sales orders.
 pub async fn insert_sales_orders(
     conn: &mut PgConnection,
@@ -304,30 +278,6 @@ pub async fn insert_sales_orders(
          FROM jsonb_to_recordset($1) AS x(id uuid, number text, master_order_id uuid, \
            station_id uuid, order_date date, total_excluding_tax numeric, tax_amount numeric, \
            total_including_tax numeric, created_at timestamptz)",
-    )
-    .bind(Json(rows))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Inserts sales-order lines.
-pub async fn insert_sales_order_lines(
-    conn: &mut PgConnection,
-    rows: &[NewSalesOrderLine],
-) -> sqlx::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO sales_order_lines (sales_order_id, line_number, purchase_order_id, \
-           purchase_order_line_id, product_id, product_code, product_name, conditioning_unit, \
-           quantity, purchase_unit_price, platform_fee_percent, unit_price, tax_rate, line_total) \
-         SELECT * FROM jsonb_to_recordset($1) AS x(sales_order_id uuid, line_number integer, \
-           purchase_order_id uuid, purchase_order_line_id uuid, \
-           product_id uuid, product_code text, product_name text, conditioning_unit text, \
-           quantity integer, purchase_unit_price numeric, platform_fee_percent numeric, \
-           unit_price numeric, tax_rate numeric, line_total numeric)",
     )
     .bind(Json(rows))
     .execute(conn)

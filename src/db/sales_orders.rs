@@ -305,13 +305,21 @@ async fn with_lines(
     rows: Vec<SalesOrderRow>,
 ) -> sqlx::Result<Vec<SalesOrderView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    // The lines are the master order's purchase-order lines with their resale terms, in
+    // purchase-order number and line order (the order the sales order was priced in).
     let mut lines: Vec<SalesOrderLineView> = sqlx::query_as(
-        "SELECT l.sales_order_id, l.line_number, l.purchase_order_id, \
-         p.number AS purchase_order_number, l.purchase_order_line_id, l.product_id, \
-         l.product_code, l.product_name, l.conditioning_unit, l.quantity, l.purchase_unit_price, \
-         l.platform_fee_percent, l.unit_price, l.tax_rate, l.line_total, l.credited \
-         FROM sales_order_lines l JOIN purchase_orders p ON p.id = l.purchase_order_id \
-         WHERE l.sales_order_id = ANY($1) ORDER BY l.sales_order_id, l.line_number",
+        "SELECT s.id AS sales_order_id, \
+           (row_number() OVER (PARTITION BY s.id ORDER BY p.number, l.line_number))::int4 \
+             AS line_number, \
+           l.purchase_order_id, p.number AS purchase_order_number, \
+           l.id AS purchase_order_line_id, l.product_id, l.product_code, l.product_name, \
+           l.conditioning_unit, l.quantity, l.unit_price AS purchase_unit_price, \
+           l.platform_fee_percent, l.sales_unit_price AS unit_price, l.tax_rate, \
+           l.sales_line_total AS line_total, \
+           coalesce(l.purchase_order_id = ANY(s.credited_purchase_order_ids), false) AS credited \
+         FROM sales_orders s JOIN purchase_orders p ON p.master_order_id = s.master_order_id \
+           JOIN purchase_order_lines l ON l.purchase_order_id = p.id \
+         WHERE s.id = ANY($1) ORDER BY s.id, p.number, l.line_number",
     )
     .bind(&ids)
     .fetch_all(conn)
@@ -401,8 +409,8 @@ pub struct NewInvoice {
     pub credited: Vec<Uuid>,
 }
 
-/// Marks a sales order INVOICED with its invoice, and credits the lines of cancelled
-/// purchase orders.
+/// Marks a sales order INVOICED with its invoice, crediting the lines of the cancelled
+/// purchase orders it names.
 pub async fn write_invoice(
     conn: &mut PgConnection,
     id: Uuid,
@@ -413,7 +421,8 @@ pub async fn write_invoice(
         "UPDATE sales_orders SET status = 'INVOICED', version = version + 1, \
            invoice_number = $2, invoice_date = $3, due_date = $4, \
            invoiced_total_excluding_tax = $5, invoiced_tax_amount = $6, \
-           invoiced_total_including_tax = $7, invoiced_at = $8, updated_at = $8 \
+           invoiced_total_including_tax = $7, invoiced_at = $8, updated_at = $8, \
+           credited_purchase_order_ids = $9 \
          WHERE id = $1",
     )
     .bind(id)
@@ -424,17 +433,8 @@ pub async fn write_invoice(
     .bind(invoice.totals.tax_amount)
     .bind(invoice.totals.including_tax)
     .bind(now)
-    .execute(&mut *conn)
+    .bind(&invoice.credited)
+    .execute(conn)
     .await?;
-    if !invoice.credited.is_empty() {
-        sqlx::query(
-            "UPDATE sales_order_lines SET credited = true \
-             WHERE sales_order_id = $1 AND purchase_order_id = ANY($2)",
-        )
-        .bind(id)
-        .bind(&invoice.credited)
-        .execute(conn)
-        .await?;
-    }
     Ok(())
 }

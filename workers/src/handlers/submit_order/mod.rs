@@ -74,7 +74,6 @@ impl Handler for SubmitOrderHandler {
         order_writes::insert_lines(&mut *tx, &early.lines).await?;
         order_writes::insert_status_changes(&mut *tx, &early.status_changes).await?;
         order_writes::insert_sales_orders(&mut *tx, &early.sales_orders).await?;
-        order_writes::insert_sales_order_lines(&mut *tx, &early.sales_order_lines).await?;
         let unlocked = started.elapsed();
 
         let mut first = FirstNumbers::new();

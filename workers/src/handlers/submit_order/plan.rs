@@ -3,6 +3,7 @@
 //! command would produce exactly the same rows (and the same event ids for de-duplication).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
@@ -10,8 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use bluewhale::db::order_writes::{
-    NewMasterOrder, NewPurchaseOrder, NewPurchaseOrderLine, NewSalesOrder, NewSalesOrderLine,
-    NewStatusChange,
+    NewMasterOrder, NewPurchaseOrder, NewPurchaseOrderLine, NewSalesOrder, NewStatusChange,
 };
 use bluewhale::db::purchase_orders::{PurchaseOrderLineView, PurchaseOrderView};
 use bluewhale::domain::audit::{AuditAction, changes};
@@ -28,7 +28,7 @@ use bluewhale::messaging::events::{
     AuditRecord, EventSpec, OrderProcessed, OutboxEvent, PurchaseOrderCreated,
 };
 
-use super::sales_order::{SalesOrderCreated, sales_order_id, sales_order_rows};
+use super::sales_order::{SalesOrderCreated, resell, sales_order_id};
 
 /// A submission with the domain's decision.
 pub struct Decided<'a> {
@@ -78,8 +78,8 @@ pub struct Plan {
     pub status_changes: Vec<NewStatusChange>,
     /// sales_orders rows, one per priced submission, in batch order.
     pub sales_orders: Vec<NewSalesOrder>,
-    /// sales_order_lines rows.
-    pub sales_order_lines: Vec<NewSalesOrderLine>,
+    /// Where each sales order's lines are in `lines` (its master order's).
+    pub sales_order_lines: Vec<Range<usize>>,
     /// Audit rows of the lines, per decided submission.
     pub audit: Vec<Vec<AuditRecord>>,
 }
@@ -113,10 +113,7 @@ pub fn unnumbered(
             let first_line = plan.lines.len();
             for po in &priced.purchase_orders {
                 let row = purchase_order_row(cmd, po, placeholder(purchase_order_id(cmd, po)));
-                for line in line_rows(row.id, po) {
-                    audit.created("purchase_order_line", line.id, &line);
-                    plan.lines.push(line);
-                }
+                plan.lines.extend(line_rows(row.id, po));
                 plan.status_changes.push(NewStatusChange {
                     purchase_order_id: row.id,
                     from_status: None,
@@ -132,11 +129,14 @@ pub fn unnumbered(
                 });
                 plan.purchase_orders.push(row);
             }
+            let lines = first_line..plan.lines.len();
             let placeholder = placeholder(sales_order_id(cmd.data.order_id));
-            let (order, lines) =
-                sales_order_rows(cmd, &plan.lines[first_line..], fees, placeholder, now);
+            let order = resell(cmd, &mut plan.lines[lines.clone()], fees, placeholder, now);
+            for line in &plan.lines[lines.clone()] {
+                audit.created("purchase_order_line", line.id, line);
+            }
             plan.sales_orders.push(order);
-            plan.sales_order_lines.extend(lines);
+            plan.sales_order_lines.push(lines);
         }
         plan.audit.push(records);
     }
@@ -161,7 +161,7 @@ pub fn numbered(
 ) -> Result<Numbered, serde_json::Error> {
     let mut next = first.clone();
     let mut out = Numbered::default();
-    let mut sales_orders = early.sales_orders.iter();
+    let mut sales_orders = early.sales_orders.iter().zip(&early.sales_order_lines);
     for d in decided {
         let cmd = d.command;
         let data = &cmd.data;
@@ -207,26 +207,17 @@ pub fn numbered(
         }
         let unnumbered_sales_order = d.outcome.is_ok().then(|| sales_orders.next()).flatten();
         let sales_order = match unnumbered_sales_order {
-            Some(unnumbered) => {
+            Some((unnumbered, lines)) => {
                 let number = format_number(DocumentKind::SalesOrder, year, counters.sales_orders);
                 counters.sales_orders += 1;
                 let order = NewSalesOrder {
                     number,
                     ..unnumbered.clone()
                 };
-                let lines: Vec<NewSalesOrderLine> = early
-                    .sales_order_lines
-                    .iter()
-                    .filter(|l| l.sales_order_id == order.id)
-                    .cloned()
-                    .collect();
                 audit.created(
                     "sales_order",
                     order.id,
-                    &SalesOrderCreated {
-                        order: &order,
-                        lines: &lines,
-                    },
+                    &SalesOrderCreated::new(&order, &early.lines[lines.clone()]),
                 );
                 out.sales_order_numbers
                     .push((order.id, order.number.clone()));
@@ -422,6 +413,10 @@ fn line_rows(po_id: Uuid, po: &PricedPurchaseOrder) -> Vec<NewPurchaseOrderLine>
                 unit_price: line.unit_price,
                 tax_rate: line.tax_rate,
                 line_total: line.line_total,
+                // Set by `resell` with the rest of the order's lines.
+                platform_fee_percent: Decimal::ZERO,
+                sales_unit_price: Decimal::ZERO,
+                sales_line_total: Decimal::ZERO,
             }
         })
         .collect()
