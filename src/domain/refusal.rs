@@ -37,6 +37,16 @@ pub enum RefusalCode {
     ContractNumberTaken,
     /// The cart is being checked out by another request (409).
     CheckoutPending,
+    /// Another product has this code (409).
+    ProductCodeTaken,
+    /// Another supplier has this code (409).
+    SupplierCodeTaken,
+    /// Another station group has this code (409).
+    StationGroupCodeTaken,
+    /// Another station has this code (409).
+    StationCodeTaken,
+    /// Another user has this e-mail, whatever its case (409).
+    UserEmailTaken,
 }
 
 impl RefusalCode {
@@ -56,6 +66,11 @@ impl RefusalCode {
             RefusalCode::ContractOverlap => "CONTRACT_OVERLAP",
             RefusalCode::ContractNumberTaken => "CONTRACT_NUMBER_TAKEN",
             RefusalCode::CheckoutPending => "CHECKOUT_PENDING",
+            RefusalCode::ProductCodeTaken => "PRODUCT_CODE_TAKEN",
+            RefusalCode::SupplierCodeTaken => "SUPPLIER_CODE_TAKEN",
+            RefusalCode::StationGroupCodeTaken => "STATION_GROUP_CODE_TAKEN",
+            RefusalCode::StationCodeTaken => "STATION_CODE_TAKEN",
+            RefusalCode::UserEmailTaken => "USER_EMAIL_TAKEN",
         }
     }
 }

@@ -227,6 +227,11 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
         RefusalCode::ContractOverlap => (StatusCode::CONFLICT, "Contracts overlap"),
         RefusalCode::ContractNumberTaken => (StatusCode::CONFLICT, "Contract number taken"),
         RefusalCode::CheckoutPending => (StatusCode::CONFLICT, "Checkout pending"),
+        RefusalCode::ProductCodeTaken
+        | RefusalCode::SupplierCodeTaken
+        | RefusalCode::StationGroupCodeTaken
+        | RefusalCode::StationCodeTaken => (StatusCode::CONFLICT, "Code taken"),
+        RefusalCode::UserEmailTaken => (StatusCode::CONFLICT, "E-mail taken"),
     }
 }
 
