@@ -119,3 +119,22 @@ pub async fn organization_name(
         .fetch_optional(pool)
         .await
 }
+
+/// Sets a user's password hash (and clears the failed-login lock) at a new version.
+pub async fn set_password_hash(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, failed_login_count = 0, locked_until = NULL, \
+         version = version + 1, updated_at = $3 WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 pub mod cart;
 pub mod contract;
 pub mod dead_letter;
+pub mod master_record;
 pub mod order_submit;
 pub mod purchase_order_transition;
 pub mod webhook_endpoint;
@@ -10,6 +11,9 @@ pub mod webhook_endpoint;
 pub use cart::ChangeCart;
 pub use contract::{ChangeContract, ExpireContract};
 pub use dead_letter::ResolveDeadLetter;
+pub use master_record::{
+    ChangeProduct, ChangeStation, ChangeStationGroup, ChangeSupplier, ChangeUser,
+};
 pub use order_submit::SubmitOrder;
 pub use purchase_order_transition::TransitionPurchaseOrder;
 pub use webhook_endpoint::ChangeWebhookEndpoint;
@@ -32,6 +36,11 @@ pub fn aggregate_of(kind: &str) -> Option<&'static str> {
         (ChangeContract::TYPE, ChangeContract::AGGREGATE),
         (ExpireContract::TYPE, ExpireContract::AGGREGATE),
         (ChangeCart::TYPE, ChangeCart::AGGREGATE),
+        (ChangeProduct::TYPE, ChangeProduct::AGGREGATE),
+        (ChangeSupplier::TYPE, ChangeSupplier::AGGREGATE),
+        (ChangeStationGroup::TYPE, ChangeStationGroup::AGGREGATE),
+        (ChangeStation::TYPE, ChangeStation::AGGREGATE),
+        (ChangeUser::TYPE, ChangeUser::AGGREGATE),
     ]
     .into_iter()
     .find_map(|(k, aggregate)| (k == kind).then_some(aggregate))
@@ -51,6 +60,11 @@ mod tests {
             ChangeContract::TYPE,
             ExpireContract::TYPE,
             ChangeCart::TYPE,
+            ChangeProduct::TYPE,
+            ChangeSupplier::TYPE,
+            ChangeStationGroup::TYPE,
+            ChangeStation::TYPE,
+            ChangeUser::TYPE,
         ] {
             assert_eq!(kind.split('.').count(), 2, "{kind}");
             assert!(aggregate_of(kind).is_some());
