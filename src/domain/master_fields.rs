@@ -94,6 +94,29 @@ pub fn country_issues(value: &str, field: &str) -> Vec<FieldIssue> {
     }
 }
 
+/// The parts of a postal address: optional street, postal code and city, and a country code;
+/// `prefix` is put before each field's name (`sites[0].`).
+pub fn address_issues(
+    (address, postal_code, city): (Option<&str>, Option<&str>, Option<&str>),
+    country: &str,
+    prefix: &str,
+) -> Vec<FieldIssue> {
+    let mut issues = Vec::new();
+    for (name, value) in [
+        ("address", address),
+        ("postal_code", postal_code),
+        ("city", city),
+    ] {
+        issues.extend(optional_text(
+            value,
+            &format!("{prefix}{name}"),
+            MAX_TEXT_CHARS,
+        ));
+    }
+    issues.extend(country_issues(country, &format!("{prefix}country")));
+    issues
+}
+
 /// The default country of addresses.
 pub fn default_country() -> String {
     "FR".to_owned()

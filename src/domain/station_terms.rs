@@ -6,8 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::master_fields::{
-    MAX_NAME_CHARS, MAX_TEXT_CHARS, code_issues, country_issues, default_active, default_country,
-    optional_text, required_text,
+    MAX_NAME_CHARS, address_issues, code_issues, default_active, default_country, required_text,
 };
 use super::master_record::{MasterKind, UniqueKey};
 use super::refusal::{FieldIssue, RefusalCode};
@@ -85,14 +84,12 @@ impl MasterKind for Station {
     fn issues(f: &StationFields) -> Vec<FieldIssue> {
         let mut issues = code_issues(&f.code, "code");
         issues.extend(required_text(&f.name, "name", MAX_NAME_CHARS));
-        for (name, value) in [
-            ("address", &f.address),
-            ("postal_code", &f.postal_code),
-            ("city", &f.city),
-        ] {
-            issues.extend(optional_text(value.as_deref(), name, MAX_TEXT_CHARS));
-        }
-        issues.extend(country_issues(&f.country, "country"));
+        let parts = (
+            f.address.as_deref(),
+            f.postal_code.as_deref(),
+            f.city.as_deref(),
+        );
+        issues.extend(address_issues(parts, &f.country, ""));
         issues
     }
 

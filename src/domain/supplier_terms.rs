@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::master_fields::{
-    MAX_NAME_CHARS, MAX_TEXT_CHARS, code_issues, country_issues, default_active, default_country,
-    email_issues, optional_text, required_text,
+    MAX_NAME_CHARS, address_issues, code_issues, default_active, default_country, email_issues,
+    optional_text, required_text,
 };
 use super::master_record::{MasterKind, UniqueKey};
 use super::refusal::{FieldIssue, RefusalCode};
@@ -95,18 +95,12 @@ pub fn sites_with_ids(mut sites: Vec<SupplierSite>, seed: Uuid) -> Vec<SupplierS
 fn site_issues(index: usize, site: &SupplierSite) -> Vec<FieldIssue> {
     let field = |name: &str| format!("sites[{index}].{name}");
     let mut issues = required_text(&site.name, &field("name"), MAX_NAME_CHARS);
-    for (name, value) in [
-        ("address", &site.address),
-        ("postal_code", &site.postal_code),
-        ("city", &site.city),
-    ] {
-        issues.extend(optional_text(
-            value.as_deref(),
-            &field(name),
-            MAX_TEXT_CHARS,
-        ));
-    }
-    issues.extend(country_issues(&site.country, &field("country")));
+    let parts = (
+        site.address.as_deref(),
+        site.postal_code.as_deref(),
+        site.city.as_deref(),
+    );
+    issues.extend(address_issues(parts, &site.country, &field("")));
     issues
 }
 
