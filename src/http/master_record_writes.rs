@@ -220,27 +220,20 @@ pub async fn submit<K: RecordResource>(
     command_path::submit(state, user, request_id, write, submission, &answer).await
 }
 
-/// Submits the creation of a record of kind `K` (its id: the command's).
+/// Submits the creation of a record of kind `K` (its id: the command's), with what the
+/// command carries besides (see [`submit`]).
 pub async fn create<K: RecordResource>(
     state: &AppState,
     user: &AuthUser,
-    request_id: &RequestId,
-    write: &WriteRequest,
+    (request_id, write): (&RequestId, &WriteRequest),
     fields: K::Fields,
+    extra: (K::Extra, Option<IssuedPasswordToken>),
 ) -> ApiResult<Response> {
     let id = command_path::command_id(user, write);
     let change = RecordChange::Create {
         fields: K::seeded(fields, id),
     };
-    submit::<K>(
-        state,
-        user,
-        request_id,
-        write,
-        (id, change),
-        Default::default(),
-    )
-    .await
+    submit::<K>(state, user, request_id, write, (id, change), extra).await
 }
 
 /// Submits a patch of record `id` of kind `K`.
@@ -293,7 +286,7 @@ macro_rules! record_endpoints {
             write: $crate::http::write_request::WriteRequest,
             $crate::http::extract::ValidJson(body): $crate::http::extract::ValidJson<$fields>,
         ) -> $crate::http::error::ApiResult<axum::response::Response> {
-            $crate::http::master_record_writes::create::<$kind>(&state, &user, &request_id, &write, body).await
+            $crate::http::master_record_writes::create::<$kind>(&state, &user, (&request_id, &write), body, Default::default()).await
         }
     };
     (@update_get $kind:ty, $path:literal, $tag:literal, $what:literal, $patch:ty, $view:ty) => {

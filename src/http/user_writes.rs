@@ -15,7 +15,9 @@ use super::command_path;
 use super::contract_writes::NoFields;
 use super::error::ApiResult;
 use super::extract::{AuthUser, PathId, RequestId, ValidJson};
-use super::master_record_writes::{IssuedPasswordToken, RecordPatch, RecordResource, submit};
+use super::master_record_writes::{
+    IssuedPasswordToken, RecordPatch, RecordResource, create as create_record, submit,
+};
 use super::state::AppState;
 use super::write_request::WriteRequest;
 use crate::domain::master_record::RecordChange;
@@ -123,17 +125,7 @@ pub async fn create(
     write: WriteRequest,
     ValidJson(body): ValidJson<UserFields>,
 ) -> ApiResult<Response> {
-    let id = command_path::command_id(&user, &write);
-    let change = RecordChange::Create { fields: body };
-    submit::<User>(
-        &state,
-        &user,
-        &request_id,
-        &write,
-        (id, change),
-        new_token(),
-    )
-    .await
+    create_record::<User>(&state, &user, (&request_id, &write), body, new_token()).await
 }
 
 /// Issues a one-time token with which the user sets a new password (ADMIN); earlier unused
