@@ -6,6 +6,8 @@
 //! with the audit row (which holds no hash, no password, no token) and the revocation of the
 //! user's refresh tokens, so neither a password nor its hash ever travels through JetStream.
 
+use std::time::Instant;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
@@ -177,12 +179,19 @@ pub async fn change(
         .await?
         .filter(|u| u.active)
         .ok_or(ApiError::Unauthenticated)?;
+    // Guessing the current password here is guessing it at login: the same throttle.
+    if let Some(retry_after_secs) = state.login_throttle.locked_for(&user.email, Instant::now()) {
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
     let (current, stored) = (body.current_password, user.password_hash.clone());
     let verified =
         tokio::task::spawn_blocking(move || password::verify_password(&current, &stored))
             .await
             .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     if !verified {
+        state
+            .login_throttle
+            .record_failure(&user.email, Instant::now());
         return Err(wrong_current());
     }
     check_policy(&body.new_password, &user.email)?;
