@@ -146,7 +146,10 @@ fn master_data_routes() -> Router<AppState> {
             "/suppliers/{id}",
             get(supplier_writes::get).patch(supplier_writes::update),
         )
-        .route("/station-groups", post(groups::create))
+        .route(
+            "/station-groups",
+            get(catalogue::list_station_groups).post(groups::create),
+        )
         .route(
             "/station-groups/{id}",
             get(groups::get).patch(groups::update),
@@ -156,7 +159,10 @@ fn master_data_routes() -> Router<AppState> {
             "/stations/{station_id}",
             get(stations::get).patch(stations::update),
         )
-        .route("/users", post(user_writes::create))
+        .route(
+            "/users",
+            get(catalogue::list_users).post(user_writes::create),
+        )
         .route(
             "/users/{id}",
             get(user_writes::get).patch(user_writes::update),

@@ -20,6 +20,7 @@ use super::{
         auth::login, auth::refresh, auth::logout, me::me,
         passwords::reset, passwords::change,
         catalogue::list_stations, catalogue::list_suppliers, catalogue::list_products,
+        catalogue::list_station_groups, catalogue::list_users,
         product_writes::create, product_writes::update, product_writes::get,
         supplier_writes::create, supplier_writes::update, supplier_writes::get,
         station_writes::groups::create, station_writes::groups::update, station_writes::groups::get,

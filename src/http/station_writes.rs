@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::extract::AuthUser;
 use super::master_record_writes::{RecordPatch, RecordResource};
-use crate::db::catalogue::StationView;
+use crate::db::catalogue::{StationGroupView, StationView};
 use crate::domain::roles::Scope;
 use crate::domain::station_terms::{Station, StationFields, StationGroup, StationGroupFields};
 use crate::messaging::commands::webhook_endpoint::present;
@@ -27,19 +27,6 @@ impl RecordResource for Station {
             Scope::Supplier(_) | Scope::Nothing => false,
         }
     }
-}
-
-/// A station group as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StationGroupView {
-    /// Id.
-    pub id: Uuid,
-    /// Unique code.
-    pub code: String,
-    /// Name.
-    pub name: String,
-    /// Version (the `ETag`).
-    pub version: i32,
 }
 
 /// `PATCH /station-groups/{id}` body.

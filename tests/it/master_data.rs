@@ -552,3 +552,35 @@ async fn station_groups_and_stations_are_managed_by_staff() {
     assert_eq!(app.get(&own, &token).await.status(), 200);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn station_groups_are_listed_with_q_and_an_allow_listed_sort() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::MANAGER_EMAIL).await;
+    let all = app
+        .get_json("/api/v1/station-groups?sort=-code", &token)
+        .await;
+    let codes: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.len() >= 2, "{all}");
+    let mut sorted = codes.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(codes, sorted);
+    let one = codes[0].to_lowercase();
+    let found = app
+        .get_json(&format!("/api/v1/station-groups?q={one}"), &token)
+        .await;
+    assert_eq!(found["total"], 1, "{found}");
+    let bad = app.get("/api/v1/station-groups?sort=colour", &token).await;
+    assert_eq!(bad.status(), 422);
+    let station = app.login(world::STATION_EMAIL).await;
+    assert_eq!(
+        app.get("/api/v1/station-groups", &station).await.status(),
+        403
+    );
+    app.cleanup().await;
+}

@@ -418,3 +418,42 @@ async fn users_change_their_own_password_knowing_the_current_one() {
     assert_no_secret(&app, &world::user_id(world::STATION_EMAIL).to_string(), &[]).await;
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn admins_list_users_by_role_search_and_sort() {
+    let app = TestApp::spawn().await;
+    let token = app.login(world::ADMIN_EMAIL).await;
+    let stations = app
+        .get_json("/api/v1/users?role=STATION&sort=-email", &token)
+        .await;
+    let emails: Vec<&str> = stations["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert!(emails.contains(&world::STATION_EMAIL), "{stations}");
+    assert!(
+        stations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["role"] == "STATION" && u.get("password_hash").is_none())
+    );
+    let mut sorted = emails.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(emails, sorted);
+    let found = app.get_json("/api/v1/users?q=MANAGER@", &token).await;
+    assert_eq!(found["items"][0]["email"], world::MANAGER_EMAIL, "{found}");
+    assert_eq!(
+        app.get("/api/v1/users?role=KING", &token).await.status(),
+        422
+    );
+    assert_eq!(
+        app.get("/api/v1/users?sort=code", &token).await.status(),
+        422
+    );
+    let manager = app.login(world::MANAGER_EMAIL).await;
+    assert_eq!(app.get("/api/v1/users", &manager).await.status(), 403);
+    app.cleanup().await;
+}
