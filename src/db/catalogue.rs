@@ -100,35 +100,72 @@ pub enum SortOrder {
     CreatedDesc,
 }
 
-impl SortOrder {
-    /// The `sort` values accepted, with their order.
-    pub const ALLOWED: [(&'static str, SortOrder); 6] = [
-        ("code", SortOrder::Code),
-        ("-code", SortOrder::CodeDesc),
-        ("name", SortOrder::Name),
-        ("-name", SortOrder::NameDesc),
-        ("created_at", SortOrder::Created),
-        ("-created_at", SortOrder::CreatedDesc),
-    ];
+/// The columns a list searches and sorts by in the roles of code and name (constants of
+/// ours, never input), and whether it has an `active` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListKeys {
+    /// The unique key (`code`, a user's `email`).
+    pub code: &'static str,
+    /// The display name (`name`, a user's `full_name`).
+    pub name: &'static str,
+    /// Whether the table has an `active` column.
+    pub active: bool,
+}
 
-    /// The order of a `sort` value, if allowed.
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALLOWED
+/// Stations, suppliers, products.
+pub const CODE_AND_NAME: ListKeys = ListKeys {
+    code: "code",
+    name: "name",
+    active: true,
+};
+/// Station groups (no `active` flag).
+pub const GROUP_KEYS: ListKeys = ListKeys {
+    active: false,
+    ..CODE_AND_NAME
+};
+/// Users.
+pub const USER_KEYS: ListKeys = ListKeys {
+    code: "email",
+    name: "full_name",
+    active: true,
+};
+
+impl SortOrder {
+    /// The `sort` values accepted for a list with these keys, with their order.
+    pub fn allowed(keys: ListKeys) -> [(String, SortOrder); 6] {
+        [
+            (keys.code.to_owned(), SortOrder::Code),
+            (format!("-{}", keys.code), SortOrder::CodeDesc),
+            (keys.name.to_owned(), SortOrder::Name),
+            (format!("-{}", keys.name), SortOrder::NameDesc),
+            ("created_at".to_owned(), SortOrder::Created),
+            ("-created_at".to_owned(), SortOrder::CreatedDesc),
+        ]
+    }
+
+    /// The order of a `sort` value, if allowed for a list with these keys.
+    pub fn parse(value: &str, keys: ListKeys) -> Option<Self> {
+        Self::allowed(keys)
             .into_iter()
             .find_map(|(name, order)| (name == value).then_some(order))
     }
 
     /// `ORDER BY` of columns prefixed by `alias` (code breaks ties: pages stay stable).
     fn sql(self, alias: &str) -> String {
-        let key = match self {
-            SortOrder::Code => "code ASC",
-            SortOrder::CodeDesc => "code DESC",
-            SortOrder::Name => "name ASC",
-            SortOrder::NameDesc => "name DESC",
-            SortOrder::Created => "created_at ASC",
-            SortOrder::CreatedDesc => "created_at DESC",
+        self.sql_on(alias, CODE_AND_NAME)
+    }
+
+    /// `ORDER BY` of the `keys` columns prefixed by `alias`.
+    pub(crate) fn sql_on(self, alias: &str, keys: ListKeys) -> String {
+        let (column, direction) = match self {
+            SortOrder::Code => (keys.code, "ASC"),
+            SortOrder::CodeDesc => (keys.code, "DESC"),
+            SortOrder::Name => (keys.name, "ASC"),
+            SortOrder::NameDesc => (keys.name, "DESC"),
+            SortOrder::Created => ("created_at", "ASC"),
+            SortOrder::CreatedDesc => ("created_at", "DESC"),
         };
-        format!("{alias}{key}, {alias}code ASC")
+        format!("{alias}{column} {direction}, {alias}{} ASC", keys.code)
     }
 }
 
@@ -147,7 +184,7 @@ pub struct Search {
 
 impl Search {
     /// `q` as an `ILIKE` pattern matching it anywhere, its wildcards taken literally.
-    fn pattern(&self) -> Option<String> {
+    pub(crate) fn pattern(&self) -> Option<String> {
         self.q.as_ref().map(|q| {
             let escaped = q
                 .replace('\\', "\\\\")
@@ -161,10 +198,22 @@ impl Search {
 /// The search conditions on columns prefixed by `alias`, parameters `$first` (pattern) and
 /// `$first + 1` (active).
 fn search_sql(alias: &str, first: usize) -> String {
+    search_sql_on(alias, first, CODE_AND_NAME)
+}
+
+/// [`search_sql`] on the `keys` columns (without an `active` column, `$first + 1` must be
+/// null).
+pub(crate) fn search_sql_on(alias: &str, first: usize, keys: ListKeys) -> String {
     let active = first + 1;
+    let (code, name) = (keys.code, keys.name);
+    let active_filter = if keys.active {
+        format!("{alias}active = ${active}")
+    } else {
+        "false".to_owned()
+    };
     format!(
-        "(${first}::text IS NULL OR {alias}code ILIKE ${first} ESCAPE '\\' \
-         OR {alias}name ILIKE ${first} ESCAPE '\\') AND (${active}::bool IS NULL OR {alias}active = ${active})"
+        "(${first}::text IS NULL OR {alias}{code} ILIKE ${first} ESCAPE '\\' \
+         OR {alias}{name} ILIKE ${first} ESCAPE '\\') AND (${active}::bool IS NULL OR {active_filter})"
     )
 }
 
@@ -277,6 +326,52 @@ pub async fn list_products(
     .bind(&pattern)
     .bind(search.active)
     .bind(&search.category)
+    .fetch_one(pool)
+    .await?;
+    Ok(Paged { items, total })
+}
+
+/// A station group.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct StationGroupView {
+    /// Id.
+    pub id: Uuid,
+    /// Unique code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Version (the `ETag` of `GET /station-groups/{id}`).
+    pub version: i32,
+    /// Creation instant.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Station groups (staff only; no `active` filter).
+pub async fn list_station_groups(
+    pool: &PgPool,
+    search: &Search,
+    page: PageRequest,
+) -> sqlx::Result<Paged<StationGroupView>> {
+    let filter = search_sql_on("", 1, GROUP_KEYS);
+    let pattern = search.pattern();
+    let items = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT id, code, name, version, created_at, updated_at FROM station_groups \
+         WHERE {filter} ORDER BY {} LIMIT $3 OFFSET $4",
+        search.sort.sql_on("", GROUP_KEYS)
+    )))
+    .bind(&pattern)
+    .bind(None::<bool>)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM station_groups WHERE {filter}"
+    )))
+    .bind(&pattern)
+    .bind(None::<bool>)
     .fetch_one(pool)
     .await?;
     Ok(Paged { items, total })

@@ -83,3 +83,19 @@ pub async fn revoke_family(
     .await?;
     Ok(())
 }
+
+/// Revokes every live refresh token of a user (deactivation, a password change).
+pub async fn revoke_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -43,6 +43,16 @@ pub enum RefusalCode {
     PurchaseOrdersNotReceived,
     /// Every purchase order of the sales order was cancelled: nothing to bill (409).
     NothingToInvoice,
+    /// Another product has this code (409).
+    ProductCodeTaken,
+    /// Another supplier has this code (409).
+    SupplierCodeTaken,
+    /// Another station group has this code (409).
+    StationGroupCodeTaken,
+    /// Another station has this code (409).
+    StationCodeTaken,
+    /// Another user has this e-mail, whatever its case (409).
+    UserEmailTaken,
 }
 
 impl RefusalCode {
@@ -65,6 +75,11 @@ impl RefusalCode {
             RefusalCode::SalesOrderInvoiced => "SALES_ORDER_INVOICED",
             RefusalCode::PurchaseOrdersNotReceived => "PURCHASE_ORDERS_NOT_RECEIVED",
             RefusalCode::NothingToInvoice => "NOTHING_TO_INVOICE",
+            RefusalCode::ProductCodeTaken => "PRODUCT_CODE_TAKEN",
+            RefusalCode::SupplierCodeTaken => "SUPPLIER_CODE_TAKEN",
+            RefusalCode::StationGroupCodeTaken => "STATION_GROUP_CODE_TAKEN",
+            RefusalCode::StationCodeTaken => "STATION_CODE_TAKEN",
+            RefusalCode::UserEmailTaken => "USER_EMAIL_TAKEN",
         }
     }
 }

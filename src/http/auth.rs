@@ -241,7 +241,7 @@ fn token_pair(
     })
 }
 
-fn actor_of(user: &users::UserRow) -> ApiResult<Actor> {
+pub(super) fn actor_of(user: &users::UserRow) -> ApiResult<Actor> {
     match (Role::parse(&user.role), OrgType::parse(&user.org_type)) {
         (Some(role), Some(org_type)) => Ok(Actor {
             user_id: user.id,
@@ -258,7 +258,7 @@ fn actor_of(user: &users::UserRow) -> ApiResult<Actor> {
 
 /// The audit row of a login attempt, about the user it names (none for an unknown email:
 /// the email tried is not recorded, it may be someone's mistyped personal data).
-fn login_audit(
+pub(super) fn login_audit(
     actor: Option<Actor>,
     action: AuditAction,
     request_id: &RequestId,

@@ -10,8 +10,13 @@ use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{AuthUser, ValidQuery};
 use super::pagination::{PageQuery, PageView};
 use super::state::AppState;
-use crate::db::catalogue::{self, ProductView, Search, SortOrder, StationView, SupplierView};
+use crate::db::catalogue::{
+    self, CODE_AND_NAME, GROUP_KEYS, ListKeys, ProductView, Search, SortOrder, StationGroupView,
+    StationView, SupplierView, USER_KEYS,
+};
 use crate::db::page::PageRequest;
+use crate::db::users::{self, UserListItem};
+use crate::domain::roles::Role;
 use crate::domain::text::text_issues;
 
 /// Longest search term.
@@ -54,6 +59,15 @@ pub struct ProductQuery {
 impl CatalogueQuery {
     /// Validates the page, the search term and the sort.
     fn parse(self, category: Option<String>) -> ApiResult<(Search, PageRequest)> {
+        self.parse_for(category, CODE_AND_NAME)
+    }
+
+    /// [`Self::parse`] for a list searching and sorting by `keys`.
+    fn parse_for(
+        self,
+        category: Option<String>,
+        keys: ListKeys,
+    ) -> ApiResult<(Search, PageRequest)> {
         let page = PageQuery {
             page: self.page,
             per_page: self.per_page,
@@ -76,8 +90,11 @@ impl CatalogueQuery {
         }
         let sort = match self.sort.as_deref() {
             None => SortOrder::default(),
-            Some(value) => SortOrder::parse(value).unwrap_or_else(|| {
-                let allowed: Vec<&str> = SortOrder::ALLOWED.iter().map(|(n, _)| *n).collect();
+            Some(value) => SortOrder::parse(value, keys).unwrap_or_else(|| {
+                let allowed: Vec<String> = SortOrder::allowed(keys)
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .collect();
                 errors.push(FieldError::new(
                     "sort",
                     "UNKNOWN_SORT",
@@ -148,5 +165,95 @@ pub async fn list_products(
     };
     let (search, page) = common.parse(query.category)?;
     let paged = catalogue::list_products(&state.db, &search, page).await?;
+    Ok(Json(PageView::new(paged, page)))
+}
+
+/// Station-group list parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StationGroupQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page, 1–100 (default 20).
+    pub per_page: Option<u32>,
+    /// Part of the code or the name, case-insensitive (≤ 100 characters).
+    pub q: Option<String>,
+    /// `code` (default), `-code`, `name`, `-name`, `created_at`, `-created_at`.
+    pub sort: Option<String>,
+}
+
+/// Station groups (staff).
+#[utoipa::path(get, path = "/api/v1/station-groups", tag = "catalogue", params(StationGroupQuery),
+    security(("bearer" = [])), responses((status = 200, body = PageView<StationGroupView>),
+        (status = 403, body = super::error::Problem)))]
+pub async fn list_station_groups(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ValidQuery(query): ValidQuery<StationGroupQuery>,
+) -> ApiResult<Json<PageView<StationGroupView>>> {
+    if !user.role.is_staff() {
+        return Err(ApiError::Forbidden("station groups are Blue Whale staff's"));
+    }
+    let common = CatalogueQuery {
+        page: query.page,
+        per_page: query.per_page,
+        q: query.q,
+        active: None,
+        sort: query.sort,
+    };
+    let (search, page) = common.parse_for(None, GROUP_KEYS)?;
+    let paged = catalogue::list_station_groups(&state.db, &search, page).await?;
+    Ok(Json(PageView::new(paged, page)))
+}
+
+/// User list parameters.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page, 1–100 (default 20).
+    pub per_page: Option<u32>,
+    /// Part of the e-mail or the name, case-insensitive (≤ 100 characters).
+    pub q: Option<String>,
+    /// Only this role (`ADMIN`, `MANAGER`, `HANDLER`, `STATION`, `SUPPLIER`).
+    pub role: Option<String>,
+    /// Only active (`true`) or deactivated (`false`) users.
+    pub active: Option<bool>,
+    /// `email` (default), `-email`, `full_name`, `-full_name`, `created_at`, `-created_at`.
+    pub sort: Option<String>,
+}
+
+/// Users (ADMIN).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
+    security(("bearer" = [])), responses((status = 200, body = PageView<UserListItem>),
+        (status = 403, body = super::error::Problem)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ValidQuery(query): ValidQuery<UserQuery>,
+) -> ApiResult<Json<PageView<UserListItem>>> {
+    if user.role != Role::Admin {
+        return Err(ApiError::Forbidden("only administrators manage users"));
+    }
+    let role = match query.role.as_deref() {
+        None => None,
+        Some(value) => Some(Role::parse(value).ok_or_else(|| {
+            ApiError::Validation(vec![FieldError::new(
+                "role",
+                "UNKNOWN_ROLE",
+                "role is ADMIN, MANAGER, HANDLER, STATION or SUPPLIER",
+            )])
+        })?),
+    };
+    let common = CatalogueQuery {
+        page: query.page,
+        per_page: query.per_page,
+        q: query.q,
+        active: query.active,
+        sort: query.sort,
+    };
+    let (search, page) = common.parse_for(None, USER_KEYS)?;
+    let paged = users::list(&state.db, &search, role.map(Role::as_str), page).await?;
     Ok(Json(PageView::new(paged, page)))
 }

@@ -101,6 +101,9 @@ pub enum ApiError {
     /// the worker (with `Prefer: wait`). 404, 403, 409, 412 or 422 by its code.
     #[error("refused: {0}")]
     Refused(Refusal),
+    /// A one-time password token that sets nothing: unknown, used or expired (400).
+    #[error("password token refused")]
+    PasswordToken(super::passwords::TokenRefusal),
     /// `If-Match` names another version than the resource's (412).
     #[error("precondition failed")]
     PreconditionFailed(String),
@@ -186,6 +189,12 @@ impl ApiError {
                 let (status, title) = refusal_status(refusal.code);
                 (status, refusal.code.as_str(), title, refusal.detail.clone())
             }
+            PasswordToken(why) => (
+                StatusCode::BAD_REQUEST,
+                why.code(),
+                "Password token refused",
+                why.detail().to_owned(),
+            ),
             PreconditionFailed(detail) => (
                 StatusCode::PRECONDITION_FAILED,
                 "PRECONDITION_FAILED",
@@ -232,6 +241,11 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
             (StatusCode::CONFLICT, "Purchase orders not received")
         }
         RefusalCode::NothingToInvoice => (StatusCode::CONFLICT, "Nothing to invoice"),
+        RefusalCode::ProductCodeTaken
+        | RefusalCode::SupplierCodeTaken
+        | RefusalCode::StationGroupCodeTaken
+        | RefusalCode::StationCodeTaken => (StatusCode::CONFLICT, "Code taken"),
+        RefusalCode::UserEmailTaken => (StatusCode::CONFLICT, "E-mail taken"),
     }
 }
 

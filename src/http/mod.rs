@@ -12,6 +12,7 @@ pub mod event_stream;
 pub mod extract;
 pub mod health;
 pub mod login_throttle;
+pub mod master_record_writes;
 pub mod me;
 pub mod openapi;
 pub mod ops_dead_letters;
@@ -20,12 +21,17 @@ pub mod ops_page;
 pub mod order_request;
 pub mod orders;
 pub mod pagination;
+pub mod passwords;
+pub mod product_writes;
 pub mod purchase_order_transitions;
 pub mod purchase_orders;
 pub mod request_metrics;
 pub mod request_trace;
 pub mod sales_orders;
 pub mod state;
+pub mod station_writes;
+pub mod supplier_writes;
+pub mod user_writes;
 pub mod webhook_deliveries;
 pub mod webhook_endpoint_access;
 pub mod webhook_endpoints;
@@ -127,6 +133,49 @@ fn webhook_routes() -> Router<AppState> {
 }
 
 /// `/ops/…`: what operators repair the pipeline with.
+/// Master data: products, suppliers, station groups, stations, users, and passwords.
+fn master_data_routes() -> Router<AppState> {
+    use station_writes::{groups, stations};
+    Router::new()
+        .route("/products", post(product_writes::create))
+        .route(
+            "/products/{id}",
+            get(product_writes::get).patch(product_writes::update),
+        )
+        .route("/suppliers", post(supplier_writes::create))
+        .route(
+            "/suppliers/{id}",
+            get(supplier_writes::get).patch(supplier_writes::update),
+        )
+        .route(
+            "/station-groups",
+            get(catalogue::list_station_groups).post(groups::create),
+        )
+        .route(
+            "/station-groups/{id}",
+            get(groups::get).patch(groups::update),
+        )
+        .route("/stations", post(stations::create))
+        .route(
+            "/stations/{station_id}",
+            get(stations::get).patch(stations::update),
+        )
+        .route(
+            "/users",
+            get(catalogue::list_users).post(user_writes::create),
+        )
+        .route(
+            "/users/{id}",
+            get(user_writes::get).patch(user_writes::update),
+        )
+        .route(
+            "/users/{id}/password-reset",
+            post(user_writes::reset_password),
+        )
+        .route("/auth/password-reset", post(passwords::reset))
+        .route("/me/password", post(passwords::change))
+}
+
 fn ops_routes() -> Router<AppState> {
     Router::new()
         .route("/ops/overview", get(ops_overview::overview))
@@ -236,6 +285,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events/stream", get(event_stream::stream))
         .merge(webhook_routes())
         .merge(ops_routes())
+        .merge(master_data_routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Every API answer is someone's data (tokens included): no cache may keep it.

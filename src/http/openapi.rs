@@ -5,8 +5,9 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     auth, carts, catalogue, commands, contract_writes, contracts, event_stream, health, me,
-    ops_dead_letters, ops_overview, orders, purchase_order_transitions, purchase_orders,
-    sales_orders, webhook_deliveries, webhook_endpoints,
+    ops_dead_letters, ops_overview, orders, passwords, product_writes, purchase_order_transitions,
+    purchase_orders, sales_orders, station_writes, supplier_writes, user_writes,
+    webhook_deliveries, webhook_endpoints,
 };
 
 /// The API description, generated from the handlers.
@@ -17,7 +18,15 @@ use super::{
     paths(
         health::health, health::ready,
         auth::login, auth::refresh, auth::logout, me::me,
+        passwords::reset, passwords::change,
         catalogue::list_stations, catalogue::list_suppliers, catalogue::list_products,
+        catalogue::list_station_groups, catalogue::list_users,
+        product_writes::create, product_writes::update, product_writes::get,
+        supplier_writes::create, supplier_writes::update, supplier_writes::get,
+        station_writes::groups::create, station_writes::groups::update, station_writes::groups::get,
+        station_writes::stations::create, station_writes::stations::update,
+        station_writes::stations::get,
+        user_writes::create, user_writes::update, user_writes::get, user_writes::reset_password,
         contracts::list, contracts::get, contracts::history,
         contract_writes::create, contract_writes::update, contract_writes::replace_lines,
         contract_writes::activate, contract_writes::suspend, contract_writes::resume,
@@ -41,7 +50,7 @@ use super::{
         ops_dead_letters::discard_matching,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "catalogue"), (name = "contracts"), (name = "carts"), (name = "orders"),
+    tags((name = "auth"), (name = "catalogue"), (name = "users"), (name = "contracts"), (name = "carts"), (name = "orders"),
         (name = "purchase orders"), (name = "sales orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "ops"), (name = "health"))
 )]
 pub struct ApiDoc;

@@ -46,23 +46,12 @@ fn contract(supplier: &str, lines: &[(&str, &str)], from: NaiveDate, until: Naiv
 async fn write(
     app: &TestApp,
     email: &str,
-    (method, path): (Method, &str),
+    target: (Method, &str),
     key: &str,
     body: &Value,
     extra: &[(&str, &str)],
 ) -> (u16, Option<String>, Value) {
-    let token = app.login(email).await;
-    let mut headers = vec![("Prefer", "wait=10")];
-    headers.extend_from_slice(extra);
-    let response = app
-        .write_with(method, path, &token, key, body, &headers)
-        .await;
-    let status = response.status().as_u16();
-    let etag = response
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, etag, response.json().await.unwrap_or(Value::Null))
+    app.write_waiting(email, target, key, body, extra).await
 }
 
 /// Creates a DRAFT that must be accepted: its representation.

@@ -627,6 +627,46 @@ impl TestApp {
         panic!("outbox not drained after 20 s");
     }
 
+    /// A write by `email` with `Prefer: wait=10` (and `extra` headers): status, `ETag`, body.
+    pub async fn write_waiting(
+        &self,
+        email: &str,
+        (method, path): (reqwest::Method, &str),
+        key: &str,
+        body: &Value,
+        extra: &[(&str, &str)],
+    ) -> (u16, Option<String>, Value) {
+        let token = self.login(email).await;
+        let mut headers = vec![("Prefer", "wait=10")];
+        headers.extend_from_slice(extra);
+        let response = self
+            .write_with(method, path, &token, key, body, &headers)
+            .await;
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().expect("etag").to_owned());
+        (status, etag, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The payloads of every message in one of the test's streams, as text.
+    pub async fn stream_payloads(&self, stream: &str) -> Vec<String> {
+        let stream = self
+            .js
+            .get_stream(self.ns.stream(stream))
+            .await
+            .expect("stream");
+        let last = stream.get_info().await.expect("info").state.last_sequence;
+        let mut payloads = Vec::new();
+        for sequence in 1..=last {
+            if let Ok(message) = stream.get_raw_message(sequence).await {
+                payloads.push(String::from_utf8_lossy(&message.payload).into_owned());
+            }
+        }
+        payloads
+    }
+
     /// Rows in a table of the test database.
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))

@@ -13,8 +13,13 @@ use crate::decode::{Head, decode_head, decode_typed, unknown_type};
 use crate::disposition::Disposition;
 use crate::handler::{CommandTrace, Handler, OneByOne};
 use crate::handlers;
+use crate::handlers::master_record_change::RecordChangeHandler;
 use crate::runner;
 use crate::settle::settle;
+use bluewhale::domain::product_terms::Product;
+use bluewhale::domain::station_terms::{Station, StationGroup};
+use bluewhale::domain::supplier_terms::Supplier;
+use bluewhale::domain::user_terms::User;
 
 /// A handler with its decoding, behind one object-safe face.
 trait Route: Send + Sync {
@@ -107,6 +112,11 @@ impl Registry {
             .with(OneByOne(
                 handlers::sales_order_invoice::SalesOrderInvoiceHandler,
             ))
+            .with(OneByOne(RecordChangeHandler::<Product>::new()))
+            .with(OneByOne(RecordChangeHandler::<Supplier>::new()))
+            .with(OneByOne(RecordChangeHandler::<StationGroup>::new()))
+            .with(OneByOne(RecordChangeHandler::<Station>::new()))
+            .with(OneByOne(RecordChangeHandler::<User>::new()))
     }
 
     /// Adds a handler. Two handlers for one type and version are a programming error.
@@ -179,8 +189,13 @@ mod tests {
                 ("contract.expire", 1),
                 ("dead_letter.resolve", 1),
                 ("order.submit", 2),
+                ("product.change", 1),
                 ("purchase_order.transition", 1),
                 ("sales_order.invoice", 1),
+                ("station.change", 1),
+                ("station_group.change", 1),
+                ("supplier.change", 1),
+                ("user.change", 1),
                 ("webhook_endpoint.change", 1)
             ]
         );

@@ -3,6 +3,7 @@
 pub mod cart;
 pub mod contract;
 pub mod dead_letter;
+pub mod master_record;
 pub mod order_submit;
 pub mod purchase_order_transition;
 pub mod sales_order;
@@ -11,6 +12,9 @@ pub mod webhook_endpoint;
 pub use cart::ChangeCart;
 pub use contract::{ChangeContract, ExpireContract};
 pub use dead_letter::ResolveDeadLetter;
+pub use master_record::{
+    ChangeProduct, ChangeStation, ChangeStationGroup, ChangeSupplier, ChangeUser,
+};
 pub use order_submit::SubmitOrder;
 pub use purchase_order_transition::TransitionPurchaseOrder;
 pub use sales_order::InvoiceSalesOrder;
@@ -50,6 +54,11 @@ pub fn known_command(kind: &str) -> Option<KnownCommand> {
         known::<ExpireContract>(),
         known::<ChangeCart>(),
         known::<InvoiceSalesOrder>(),
+        known::<ChangeProduct>(),
+        known::<ChangeSupplier>(),
+        known::<ChangeStationGroup>(),
+        known::<ChangeStation>(),
+        known::<ChangeUser>(),
     ]
     .into_iter()
     .find(|known| known.kind == kind)
@@ -75,6 +84,11 @@ mod tests {
             ExpireContract::TYPE,
             ChangeCart::TYPE,
             InvoiceSalesOrder::TYPE,
+            ChangeProduct::TYPE,
+            ChangeSupplier::TYPE,
+            ChangeStationGroup::TYPE,
+            ChangeStation::TYPE,
+            ChangeUser::TYPE,
         ] {
             assert_eq!(kind.split('.').count(), 2, "{kind}");
             assert!(aggregate_of(kind).is_some());

@@ -5,6 +5,7 @@ pub mod contract_change;
 pub mod contract_expiry;
 mod contract_status;
 pub mod dead_letter_resolution;
+pub mod master_record_change;
 pub mod purchase_order_transition;
 pub mod sales_order_invoice;
 pub mod submit_order;
