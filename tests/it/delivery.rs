@@ -42,13 +42,17 @@ async fn the_same_command_delivered_twice_writes_one_set_of_rows() {
     assert_eq!(app.count("master_orders").await, 1);
     assert_eq!(app.count("purchase_orders").await, 3);
     assert_eq!(app.count("purchase_order_lines").await, 6);
+    assert_eq!(app.count("sales_orders").await, 1);
     assert_eq!(app.count("commands").await, 1);
     let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE command_id = $1")
         .bind(order_id)
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(audit, 10, "1 master order + 3 POs + 6 lines, once");
+    assert_eq!(
+        audit, 11,
+        "1 master order + 3 POs + 6 lines + 1 sales order, once"
+    );
     app.cleanup().await;
 }
 
