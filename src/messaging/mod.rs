@@ -1,5 +1,6 @@
 //! NATS JetStream: subjects, envelopes, stream and consumer set-up, publishing with acks.
 
+pub mod atomic_batch;
 pub mod command;
 pub mod commands;
 pub mod correlation;

@@ -69,10 +69,24 @@ pub async fn ensure_streams(
             .get_or_create_stream(defined.clone())
             .await
             .map_err(|e| SetupError::Server(e.to_string()))?;
-        let info = existing
+        let mut info = existing
             .info()
             .await
-            .map_err(|e| SetupError::Server(e.to_string()))?;
+            .map_err(|e| SetupError::Server(e.to_string()))?
+            .clone();
+        if defined.allow_atomic_publish && !info.config.allow_atomic_publish {
+            // A stream made before atomic batches were used: allowing them changes nothing
+            // stored and nothing for other publishers, so it is done rather than reported.
+            let config = stream::Config {
+                allow_atomic_publish: true,
+                ..info.config.clone()
+            };
+            info = js
+                .update_stream(config)
+                .await
+                .map_err(|e| SetupError::Server(e.to_string()))?;
+            tracing::info!(stream = %defined.name, "atomic batch publish allowed on an existing stream");
+        }
         for drift in compare(&defined, &info.config) {
             tracing::warn!(
                 stream = %drift.stream, field = drift.field, defined = %drift.defined,
@@ -132,6 +146,11 @@ fn compare(defined: &stream::Config, actual: &stream::Config) -> Vec<Drift> {
         "allow_direct",
         defined.allow_direct.to_string(),
         actual.allow_direct.to_string(),
+    );
+    check(
+        "allow_atomic",
+        defined.allow_atomic_publish.to_string(),
+        actual.allow_atomic_publish.to_string(),
     );
     drifts
 }
