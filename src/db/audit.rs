@@ -4,7 +4,7 @@ use sqlx::PgConnection;
 
 use crate::messaging::Namespace;
 pub use crate::messaging::events::AuditRecord;
-use crate::messaging::events::OutboxEvent;
+use crate::messaging::events::{AuditRecorded, OutboxEvent};
 
 /// Inserts many audit rows in one statement (one round trip whatever their number).
 pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sqlx::Result<()> {
@@ -68,26 +68,32 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
     Ok(())
 }
 
-/// Writes audit rows and, in the same transaction, the outbox row of the events that publish
-/// them (`bw.evt.audit.<entity_type>`, event id = audit id). For transactions that publish
-/// nothing else (logins); the command runner adds [`audit_event`]s to its own outbox row.
+/// Writes audit rows and, in the same transaction, the outbox row of the event that publishes
+/// them. For transactions that publish nothing else (logins); the command runner adds the
+/// [`audit_event`] of each command to its own outbox row.
 pub async fn record(
     conn: &mut PgConnection,
     ns: &Namespace,
     records: &[AuditRecord],
 ) -> sqlx::Result<()> {
     insert_many(&mut *conn, records).await?;
-    let events = records
-        .iter()
-        .map(|r| audit_event(ns, r))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    super::outbox::insert(conn, &events).await
+    let event = audit_event(ns, records).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    super::outbox::insert(conn, event.as_slice()).await
 }
 
-/// The event announcing an audit row.
-pub fn audit_event(ns: &Namespace, record: &AuditRecord) -> Result<OutboxEvent, serde_json::Error> {
-    OutboxEvent::new(ns, record.id, record.occurred_at, record.command_id, record)
+/// The one event announcing the audit rows of a command (`None` when it wrote none): id and
+/// subject are those of its first row, so a retried command publishes the same event.
+pub fn audit_event(
+    ns: &Namespace,
+    records: &[AuditRecord],
+) -> Result<Option<OutboxEvent>, serde_json::Error> {
+    let Some(first) = records.first() else {
+        return Ok(None);
+    };
+    let payload = AuditRecorded {
+        records: records.to_vec(),
+    };
+    OutboxEvent::new(ns, first.id, first.occurred_at, first.command_id, &payload).map(Some)
 }
 
 /// The `changes` of the audit row a command wrote (its first, if several).

@@ -1,4 +1,7 @@
-//! `audit.recorded`: every audit row is also published, on `bw.evt.audit.<entity_type>`.
+//! `audit.recorded`: the audit rows of one command (or one audited action without a command)
+//! are published together as one event, on `bw.evt.audit.<entity_type>` of the first row (the
+//! aggregate the command changed). One event per command rather than per row keeps the
+//! EVENTS stream, and the relay's publishes, proportional to commands, not to rows.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,10 +15,10 @@ use crate::messaging::envelope::Actor;
 /// Type of audit events.
 pub const AUDIT_RECORDED: &str = "audit.recorded";
 
-/// One audit row (DESIGN.md §5.5), as written and as published.
+/// One audit row (DESIGN.md §5.5), as written, and as published inside [`AuditRecorded`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
-    /// Row id, also the id of the audit event published for it.
+    /// Row id; the first row's is also the id of the [`AuditRecorded`] event carrying it.
     pub id: Uuid,
     /// When the change happened.
     pub occurred_at: DateTime<Utc>,
@@ -39,8 +42,15 @@ pub struct AuditRecord {
     pub client_address: Option<String>,
 }
 
-impl EventSpec for AuditRecord {
-    const VERSION: u32 = 1;
+/// `audit.recorded` v2: the audit rows one command wrote, in the order it wrote them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecorded {
+    /// The rows (never empty).
+    pub records: Vec<AuditRecord>,
+}
+
+impl EventSpec for AuditRecorded {
+    const VERSION: u32 = 2;
 
     fn kind(&self) -> &'static str {
         AUDIT_RECORDED
@@ -51,6 +61,8 @@ impl EventSpec for AuditRecord {
     }
 
     fn routing(&self) -> String {
-        self.entity_type.clone()
+        self.records
+            .first()
+            .map_or_else(String::new, |r| r.entity_type.clone())
     }
 }

@@ -19,7 +19,7 @@ use super::Namespace;
 use super::correlation::Correlation;
 use crate::domain::roles::Scope;
 
-pub use audit::AuditRecord;
+pub use audit::{AuditRecord, AuditRecorded};
 pub use contracts::{ContractChanged, ContractEventKind};
 pub use orders::{OrderProcessed, OrderStatusChanged};
 pub use purchase_orders::{PurchaseOrderChanged, PurchaseOrderCreated};
@@ -138,7 +138,7 @@ pub enum DomainEvent {
     /// `purchase_order.<status>`.
     PurchaseOrderChanged(Box<PurchaseOrderChanged>),
     /// `audit.recorded`.
-    AuditRecorded(Box<AuditRecord>),
+    AuditRecorded(Box<AuditRecorded>),
     /// `webhook.test`.
     WebhookTest(WebhookTest),
     /// `webhook_endpoint.disabled`.
@@ -237,7 +237,7 @@ impl DomainEvent {
             (k, PurchaseOrderChanged::VERSION) if purchase_orders::is_status_event(k) => {
                 data(event).map(|e| Self::PurchaseOrderChanged(Box::new(e)))
             }
-            (audit::AUDIT_RECORDED, AuditRecord::VERSION) => {
+            (audit::AUDIT_RECORDED, AuditRecorded::VERSION) => {
                 data(event).map(|e| Self::AuditRecorded(Box::new(e)))
             }
             (webhook_endpoints::WEBHOOK_TEST, WebhookTest::VERSION) => {

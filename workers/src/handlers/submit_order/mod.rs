@@ -108,18 +108,14 @@ impl Handler for SubmitOrderHandler {
         );
         let mut decisions: Vec<Decision> = decided
             .iter()
-            .zip(early.audit)
             .zip(late.audit.into_iter().zip(late.events))
-            .map(|((d, mut audit), (numbered_audit, events))| {
-                audit.extend(numbered_audit);
-                Decision {
-                    outcome: match &d.outcome {
-                        Ok(_) => Outcome::Applied,
-                        Err(rejection) => Outcome::Rejected(Refusal::from(rejection)),
-                    },
-                    audit,
-                    events,
-                }
+            .map(|(d, (audit, events))| Decision {
+                outcome: match &d.outcome {
+                    Ok(_) => Outcome::Applied,
+                    Err(rejection) => Outcome::Rejected(Refusal::from(rejection)),
+                },
+                audit,
+                events,
             })
             .collect();
         check_out_carts(ctx, tx, &decided, &mut decisions).await?;

@@ -1,6 +1,9 @@
 //! Turns decided orders (priced or rejected by the domain) into the rows, audit records and
-//! events of one transaction. Pure: ids are derived from the command, so a redelivered
-//! command would produce exactly the same rows (and the same event ids for de-duplication).
+//! events of one transaction. New rows get time-ordered ids (UUIDv7): they land at the right
+//! edge of every index instead of at random pages. They need not be derived from the
+//! command: a command is applied by one committed transaction or not at all (the runner
+//! skips processed commands), and the events keep the ids they were written to the outbox
+//! with for de-duplication.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -28,7 +31,7 @@ use bluewhale::messaging::events::{
     AuditRecord, EventSpec, OrderProcessed, OutboxEvent, PurchaseOrderCreated,
 };
 
-use super::sales_order::{SalesOrderCreated, resell, sales_order_id};
+use super::sales_order::{SalesOrderCreated, resell};
 
 /// A submission with the domain's decision.
 pub struct Decided<'a> {
@@ -80,8 +83,8 @@ pub struct Plan {
     pub sales_orders: Vec<NewSalesOrder>,
     /// Where each sales order's lines are in `lines` (its master order's).
     pub sales_order_lines: Vec<Range<usize>>,
-    /// Audit rows of the lines, per decided submission.
-    pub audit: Vec<Vec<AuditRecord>>,
+    /// Where each purchase order's lines are in `lines`, aligned with `purchase_orders`.
+    pub purchase_order_lines: Vec<Range<usize>>,
 }
 
 /// First number allocated per year, of each kind.
@@ -90,7 +93,7 @@ pub type FirstNumbers = BTreeMap<i32, Counters>;
 const REGISTERED: PurchaseOrderStatus = PurchaseOrderStatus::Registered;
 
 /// Everything but the document numbers: master, purchase and sales orders under a unique
-/// placeholder number, lines, status history and the lines' audit rows. Written before the
+/// placeholder number, lines and status history. Written before the
 /// numbers are taken, which keeps the lock on the number counters short. `fees` is the
 /// platform fee by contract.
 pub fn unnumbered(
@@ -103,17 +106,15 @@ pub fn unnumbered(
         let cmd = d.command;
         plan.master_orders
             .push(master_order_row(d, placeholder(cmd.data.order_id)));
-        let mut records = Vec::new();
-        let mut audit = Audit {
-            cmd,
-            now,
-            records: &mut records,
-        };
         if let Ok(priced) = &d.outcome {
             let first_line = plan.lines.len();
             for po in &priced.purchase_orders {
-                let row = purchase_order_row(cmd, po, placeholder(purchase_order_id(cmd, po)));
+                let id = Uuid::now_v7();
+                let row = purchase_order_row(cmd, po, id, placeholder(id));
+                let po_first_line = plan.lines.len();
                 plan.lines.extend(line_rows(row.id, po));
+                plan.purchase_order_lines
+                    .push(po_first_line..plan.lines.len());
                 plan.status_changes.push(NewStatusChange {
                     purchase_order_id: row.id,
                     from_status: None,
@@ -130,17 +131,23 @@ pub fn unnumbered(
                 plan.purchase_orders.push(row);
             }
             let lines = first_line..plan.lines.len();
-            let placeholder = placeholder(sales_order_id(cmd.data.order_id));
+            // Unique among sales orders as the master order's is among master orders.
+            let placeholder = placeholder(cmd.data.order_id);
             let order = resell(cmd, &mut plan.lines[lines.clone()], fees, placeholder, now);
-            for line in &plan.lines[lines.clone()] {
-                audit.created("purchase_order_line", line.id, line);
-            }
             plan.sales_orders.push(order);
             plan.sales_order_lines.push(lines);
         }
-        plan.audit.push(records);
     }
     plan
+}
+
+/// What the CREATE audit row of a purchase order records: the row and its lines. Audited at
+/// the aggregate (one row per purchase order, its lines inside), not one row per line.
+#[derive(serde::Serialize)]
+struct PurchaseOrderCreatedAudit<'a> {
+    #[serde(flatten)]
+    order: &'a NewPurchaseOrder,
+    lines: &'a [NewPurchaseOrderLine],
 }
 
 /// A unique stand-in for a document number, replaced before commit.
@@ -162,6 +169,10 @@ pub fn numbered(
     let mut next = first.clone();
     let mut out = Numbered::default();
     let mut sales_orders = early.sales_orders.iter().zip(&early.sales_order_lines);
+    let mut early_purchase_orders = early
+        .purchase_orders
+        .iter()
+        .zip(&early.purchase_order_lines);
     for d in decided {
         let cmd = d.command;
         let data = &cmd.data;
@@ -184,16 +195,26 @@ pub fn numbered(
                 let number =
                     format_number(DocumentKind::PurchaseOrder, year, counters.purchase_orders);
                 counters.purchase_orders += 1;
-                let row = purchase_order_row(cmd, po, number);
-                audit.created("purchase_order", row.id, &row);
+                let (early_row, lines) = early_purchase_orders
+                    .next()
+                    .map(|(row, range)| (row, &early.lines[range.clone()]))
+                    .ok_or_else(|| {
+                        serde::ser::Error::custom("purchase order missing from the plan")
+                    })?;
+                let row = purchase_order_row(cmd, po, early_row.id, number);
+                audit.created(
+                    "purchase_order",
+                    row.id,
+                    &PurchaseOrderCreatedAudit { order: &row, lines },
+                );
                 // The supplier's notification carries everything needed to fulfil the order.
                 let created = PurchaseOrderCreated {
-                    purchase_order: created_view(&row, &line_rows(row.id, po), now),
+                    purchase_order: created_view(&row, lines, now),
                     master_order_reference: reference.clone(),
                     requested_delivery_date: data.requested_delivery_date,
                     notes: data.notes.clone(),
                 };
-                events.push(event(ns, cmd, row.id, now, &created)?);
+                events.push(event(ns, cmd, now, &created)?);
                 summaries.push(PurchaseOrderSummary {
                     id: row.id,
                     number: row.number.clone(),
@@ -244,7 +265,7 @@ pub fn numbered(
             purchase_orders: summaries,
             sales_order,
         };
-        events.push(event(ns, cmd, data.order_id, now, &processed)?);
+        events.push(event(ns, cmd, now, &processed)?);
         out.master_order_references.push((master.id, reference));
         out.audit.push(records);
         out.events.push(events);
@@ -323,7 +344,7 @@ pub struct Numbered {
     pub purchase_order_numbers: Vec<(Uuid, String)>,
     /// `(sales order id, SO-YYYY-NNNNNN)`.
     pub sales_order_numbers: Vec<(Uuid, String)>,
-    /// Audit rows of the master and purchase orders (they show the numbers), per submission.
+    /// Audit rows of the master, purchase (lines inside) and sales orders, per submission.
     pub audit: Vec<Vec<AuditRecord>>,
     /// Domain events, per submission.
     pub events: Vec<Vec<OutboxEvent>>,
@@ -365,10 +386,11 @@ fn master_order_row(d: &Decided<'_>, reference: String) -> NewMasterOrder {
 fn purchase_order_row(
     cmd: &Envelope<SubmitOrder>,
     po: &PricedPurchaseOrder,
+    id: Uuid,
     number: String,
 ) -> NewPurchaseOrder {
     NewPurchaseOrder {
-        id: purchase_order_id(cmd, po),
+        id,
         number,
         master_order_id: cmd.data.order_id,
         supplier_id: po.supplier_id,
@@ -381,14 +403,6 @@ fn purchase_order_row(
     }
 }
 
-/// The id of the purchase order of one supplier in one master order.
-fn purchase_order_id(cmd: &Envelope<SubmitOrder>, po: &PricedPurchaseOrder) -> Uuid {
-    derived(
-        cmd.data.order_id,
-        &format!("purchase_order:{}", po.supplier_id),
-    )
-}
-
 /// The line rows of a priced purchase order.
 fn line_rows(po_id: Uuid, po: &PricedPurchaseOrder) -> Vec<NewPurchaseOrderLine> {
     po.lines
@@ -397,7 +411,7 @@ fn line_rows(po_id: Uuid, po: &PricedPurchaseOrder) -> Vec<NewPurchaseOrderLine>
         .map(|(i, line)| {
             let line_number = i32::try_from(i + 1).unwrap_or(i32::MAX);
             NewPurchaseOrderLine {
-                id: derived(po_id, &format!("line:{line_number}")),
+                id: Uuid::now_v7(),
                 purchase_order_id: po_id,
                 line_number,
                 product_id: line.product_id,
@@ -422,21 +436,14 @@ fn line_rows(po_id: Uuid, po: &PricedPurchaseOrder) -> Vec<NewPurchaseOrderLine>
         .collect()
 }
 
-/// A stable id derived from a parent id and a name.
-fn derived(parent: Uuid, name: &str) -> Uuid {
-    Uuid::new_v5(&parent, name.as_bytes())
-}
-
-/// A domain event of the submission, its id derived from the command and the entity.
+/// A domain event of the submission.
 fn event<E: EventSpec>(
     ns: &Namespace,
     cmd: &Envelope<SubmitOrder>,
-    entity_id: Uuid,
     now: DateTime<Utc>,
     payload: &E,
 ) -> Result<OutboxEvent, serde_json::Error> {
-    let id = derived(cmd.id, &format!("event:{}:{entity_id}", payload.kind()));
-    OutboxEvent::new(ns, id, now, Some(cmd.id), payload)
+    OutboxEvent::new(ns, Uuid::now_v7(), now, Some(cmd.id), payload)
 }
 
 /// Collects CREATE audit rows for one command.
@@ -450,7 +457,7 @@ impl Audit<'_> {
     fn created(&mut self, entity_type: &'static str, id: Uuid, row: &impl serde::Serialize) {
         let new = serde_json::to_value(row).unwrap_or(Value::Null);
         self.records.push(AuditRecord {
-            id: derived(self.cmd.id, &format!("audit:create:{entity_type}:{id}")),
+            id: Uuid::now_v7(),
             occurred_at: self.now,
             actor: Some(self.cmd.actor),
             action: AuditAction::Create,

@@ -14,8 +14,6 @@ use bluewhale::domain::sales_order_pricing::{BoughtLine, price_sales_order};
 use bluewhale::messaging::commands::SubmitOrder;
 use bluewhale::messaging::envelope::Envelope;
 
-use crate::handler::derived_id;
-
 /// Prices the resale of one master order's purchase-order lines (setting their resale
 /// fields) and returns its sales order; `fees` is the platform fee by contract (a contract
 /// without one charges 0).
@@ -46,7 +44,7 @@ pub fn resell(
         line.sales_line_total = sold.line_total;
     }
     NewSalesOrder {
-        id: sales_order_id(cmd.data.order_id),
+        id: Uuid::now_v7(),
         number,
         master_order_id: cmd.data.order_id,
         station_id: cmd.data.station_id,
@@ -56,11 +54,6 @@ pub fn resell(
         total_including_tax: totals.including_tax,
         created_at: now,
     }
-}
-
-/// The id of a master order's sales order.
-pub fn sales_order_id(order_id: Uuid) -> Uuid {
-    derived_id(order_id, "sales_order")
 }
 
 /// A line as the sales order's CREATE audit row records it.
