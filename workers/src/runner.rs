@@ -148,15 +148,14 @@ async fn apply<H: Handler>(
         .map(|(incoming, decision)| record(incoming, decision))
         .collect::<Result<Vec<_>, _>>()?;
     commands::insert_many(&mut tx, &records).await?;
+    let commands_written = started.elapsed();
     let mut audit_rows = Vec::new();
     let mut events: Vec<OutboxEvent> = Vec::new();
     for (incoming, decision) in todo.iter().zip(decisions) {
         // Every event of a command, its audit events too, carries on the command's trace.
         let first = events.len();
         events.extend(decision.events);
-        for row in &decision.audit {
-            events.push(audit::audit_event(&ctx.ns, row)?);
-        }
+        events.extend(audit::audit_event(&ctx.ns, &decision.audit)?);
         let correlation = incoming.correlation();
         for event in &mut events[first..] {
             event.correlation = correlation.clone();
@@ -164,6 +163,7 @@ async fn apply<H: Handler>(
         audit_rows.extend(decision.audit);
     }
     audit::insert_many(&mut tx, &audit_rows).await?;
+    let audit_written = started.elapsed();
     outbox::insert(&mut tx, &events).await?;
     let written = started.elapsed();
     tx.commit()
@@ -184,6 +184,9 @@ async fn apply<H: Handler>(
         commands = todo.len(),
         decide_ms = decided.as_millis(),
         record_ms = (written - decided).as_millis(),
+        commands_ms = (commands_written - decided).as_millis(),
+        audit_ms = (audit_written - commands_written).as_millis(),
+        outbox_ms = (written - audit_written).as_millis(),
         commit_ms = (started.elapsed() - written).as_millis(),
         "batch committed"
     );
