@@ -7,9 +7,9 @@
 pg_bindir() {
   local dir
   for dir in /usr/lib/postgresql/*/bin; do
-    [[ -x $dir/initdb ]] && { say "$dir"; return; }
+    [[ -x $dir/initdb ]] && { say "$dir"; return 0; }
   done
-  command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return; }
+  command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return 0; }
   die "initdb not found (apt-get install postgresql)"
 }
 
@@ -68,7 +68,7 @@ stop_own_postgres() {
 # of the stack: durable commits, a buffer cache that holds the benchmark's working set, and
 # checkpoints spread out so that full-page writes do not dominate the WAL.
 OWN_PG_PRODUCTION_SETTINGS=(
-  "shared_buffers = 4GB"
+  "shared_buffers = 6GB"
   "effective_cache_size = 12GB"
   "work_mem = 16MB"
   "maintenance_work_mem = 512MB"
