@@ -21,6 +21,7 @@ ALL_SCENARIOS=(worker-kill worker-kill-after-commit worker-stop nats-restart pos
   notifier-kill duplicates-poison)
 RECOVERY_LIMIT=10          # seconds, DESIGN.md §8
 ACK_WAIT=4                 # BW_ACK_WAIT_SECS of the scenario workers (see README "Faults")
+IDLE_TX_TIMEOUT=3s         # idle_in_transaction_session_timeout of the scenario databases
 FAULT_PORT_BASE=18480      # ingress, ops ports and the receiver: 18480-18486
 FAULT_NATS_PORT=14422      # the throwaway NATS of nats-restart (monitoring 18422)
 FAULT_PG_PORT=15433        # the own PostgreSQL of postgres-restart
@@ -148,6 +149,13 @@ sc_setup() {
   export DATABASE_URL=$pg_base/$SC_DB
   psql "$SC_ADMIN_URL" -Xq -v ON_ERROR_STOP=1 -v db="$SC_DB" <<<'create database :"db"' ||
     die "$name: cannot create database $SC_DB"
+  # A frozen worker (SIGSTOP, a VM pause) inside its batch transaction holds the gapless
+  # number counters' row locks: without this timeout every other worker waits on them for as
+  # long as it stays frozen (measured: worker-stop never recovers). Below ack_wait, so the
+  # locks are free by the time its commands are redelivered to another worker.
+  psql "$SC_ADMIN_URL" -Xq -v ON_ERROR_STOP=1 -v db="$SC_DB" -v t="$IDLE_TX_TIMEOUT" \
+    <<<'alter database :"db" set idle_in_transaction_session_timeout = :'"'"'t'"'" ||
+    die "$name: cannot set idle_in_transaction_session_timeout"
   if [[ $name == nats-restart ]]; then
     start_fault_nats
     export NATS_URL=nats://127.0.0.1:$FAULT_NATS_PORT
