@@ -282,7 +282,8 @@ scenario_worker-stop() {
   # The stopped worker's unacknowledged commands go to the other after ack_wait.
   wait_for "worker 2 taking over the commands stored before the stop" 60 commands_acked_through "$seq"
   takeover=$(( $(now_ms) - stopped_at ))
-  say "  fault: SIGSTOP of worker 1; worker 2 processed every command stored before the stop $((takeover / 1000)).$(printf %03d $((takeover % 1000))) s later (ack_wait ${ACK_WAIT} s); SIGCONT"
+  NOTE="takeover $((takeover / 1000)).$(printf %03d $((takeover % 1000))) s after SIGSTOP (ack_wait ${ACK_WAIT} s)"
+  say "  fault: SIGSTOP of worker 1; worker 2 processed every command stored before the stop: $NOTE; SIGCONT"
   kill -CONT "${PID[worker1]}"
   sc_recover "$(now_ms)"
 }
@@ -356,7 +357,7 @@ say "faults: ${scenarios[*]} — $orders orders at $rate/s each, recovery limit 
 results=() failures=()
 for SCENARIO in "${scenarios[@]}"; do
   say "==> $SCENARIO"
-  started=$SECONDS rc=0 RECOVERY=none
+  started=$SECONDS rc=0 RECOVERY=none NOTE=
   "scenario_$SCENARIO" || rc=1
   extra=()
   [[ $SCENARIO != duplicates-poison ]] || extra=(--expected-dead-letters "$SC_DIR/expected-dead-letters.txt")
@@ -368,8 +369,8 @@ for SCENARIO in "${scenarios[@]}"; do
   sc_teardown
   verdict=ok
   ((rc == 0)) || verdict=FAILED
-  results+=("$(printf '%-26s recovery %6s s   %-6s (scenario %d s)' "$SCENARIO" "$RECOVERY" \
-    "$verdict" $((SECONDS - started)))")
+  results+=("$(printf '%-26s recovery %6s s   %-6s (scenario %d s)%s' "$SCENARIO" "$RECOVERY" \
+    "$verdict" $((SECONDS - started)) "${NOTE:+; $NOTE}")")
 done
 
 say "==> summary (recovery: fault end → backlog drained; limit ${RECOVERY_LIMIT} s)"
