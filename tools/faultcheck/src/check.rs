@@ -403,10 +403,10 @@ async fn check_events(
             continue;
         };
         *ids.entry(id).or_default() += 1;
-        if let Some(msg_id) = message.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id")) {
-            if msg_id.as_str() != id.to_string() {
-                bad.push(format!("event {id} published under message id {msg_id}"));
-            }
+        if let Some(msg_id) = message.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id"))
+            && msg_id.as_str() != id.to_string()
+        {
+            bad.push(format!("event {id} published under message id {msg_id}"));
         }
         let kind = event["type"].as_str().unwrap_or_default();
         let data = &event["data"];
@@ -560,6 +560,9 @@ async fn dead_letters(
     Ok(())
 }
 
+/// A webhook message: supplier, event id, status, when delivered, attempts.
+type WebhookMessage = (Uuid, Uuid, String, Option<DateTime<Utc>>, i32);
+
 /// The receiver's log against the notifier's records: every PO's webhook delivered, and no
 /// delivery received after its success was recorded.
 async fn webhooks(
@@ -583,7 +586,7 @@ async fn webhooks(
             received.entry((supplier, event)).or_default().push(at);
         }
     }
-    let messages: Vec<(Uuid, Uuid, String, Option<DateTime<Utc>>, i32)> = sqlx::query_as(
+    let messages: Vec<WebhookMessage> = sqlx::query_as(
         "SELECT supplier_id, event_id, status, delivered_at, attempts FROM notification_messages \
          WHERE channel = 'WEBHOOK' ORDER BY created_at",
     )
@@ -633,10 +636,10 @@ async fn webhooks(
             .into_iter()
             .collect();
     for (po, event) in po_events {
-        if let Some(supplier) = suppliers.get(po) {
-            if !known.contains(&(*supplier, *event)) {
-                offending.push(format!("PO {po}: no webhook message for its supplier"));
-            }
+        if let Some(supplier) = suppliers.get(po)
+            && !known.contains(&(*supplier, *event))
+        {
+            offending.push(format!("PO {po}: no webhook message for its supplier"));
         }
     }
     offending.sort();

@@ -63,33 +63,33 @@ pub async fn run(flags: &Flags) -> Result<bool> {
             .await?
             .state
             .last_sequence;
-        if last > 0 && seen.insert(last) {
-            if let Ok(message) = stream.get_raw_message(last).await {
-                if message.subject.starts_with(&submit_prefix) {
-                    let envelope: Value = serde_json::from_slice(&message.payload)
-                        .context("a live order command is not JSON")?;
-                    let command_id = envelope["id"]
-                        .as_str()
-                        .and_then(|s| s.parse().ok())
-                        .context("a live order command without an id")?;
-                    captured.push(Captured {
-                        subject: message.subject.to_string(),
-                        msg_id: message.headers.get("Nats-Msg-Id").map(|v| v.to_string()),
-                        payload: message.payload.clone(),
-                        command_id,
-                    });
-                }
-            }
+        if last > 0
+            && seen.insert(last)
+            && let Ok(message) = stream.get_raw_message(last).await
+            && message.subject.starts_with(&submit_prefix)
+        {
+            let envelope: Value = serde_json::from_slice(&message.payload)
+                .context("a live order command is not JSON")?;
+            let command_id = envelope["id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .context("a live order command without an id")?;
+            captured.push(Captured {
+                subject: message.subject.to_string(),
+                msg_id: message.headers.get("Nats-Msg-Id").map(|v| v.to_string()),
+                payload: message.payload.clone(),
+                command_id,
+            });
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
     let mut dropped = 0;
     for c in &captured {
-        if let Some(id) = &c.msg_id {
-            if publish(&js, &c.subject, c.payload.clone(), id).await? {
-                dropped += 1;
-            }
+        if let Some(id) = &c.msg_id
+            && publish(&js, &c.subject, c.payload.clone(), id).await?
+        {
+            dropped += 1;
         }
         publish(
             &js,
