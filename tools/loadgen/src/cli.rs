@@ -334,8 +334,6 @@ mod tests {
             "100",
             "--baseline-secs",
             "2",
-            "--accepted-file",
-            "/tmp/accepted",
         ]);
         assert_eq!(a.base_url, "http://h:1");
         assert_eq!(a.nats_url, "nats://n:2");
@@ -349,7 +347,9 @@ mod tests {
         assert_eq!(a.worker_pids, vec![11, 12]);
         assert_eq!(a.rate, Some(1500.5));
         assert_eq!((a.baseline_messages, a.baseline_secs), (100, 2));
-        assert_eq!(a.accepted_file.as_deref(), Some("/tmp/accepted"));
+        assert_eq!(a.accepted_file, None);
+        let e2e = args(&["--accepted-file", "/tmp/accepted"]);
+        assert_eq!(e2e.accepted_file.as_deref(), Some("/tmp/accepted"));
     }
 
     #[test]
