@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite (quick start and CI): services, format check, clippy, every test.
+# The whole test suite (quick start and CI): services, format check, clippy, every test, then
+# the fault scenarios in their short form (scripts/faults.sh --short).
 # Extra arguments go to the test runner (cargo nextest run, else cargo test), e.g. a filter.
 # All steps run even after a failure, so one run reports everything; exit status 1 if any failed.
 set -euo pipefail
@@ -31,6 +32,10 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   step cargo test --workspace --no-fail-fast "$@"
 fi
+
+# The fault scenarios, short form (a few minutes): real kills and restarts under load, then
+# the invariants of DESIGN.md §7 checked and the recovery times printed (README "Faults").
+step scripts/faults.sh --short
 
 ((${#failed[@]} == 0)) || die "failed steps:$(printf '\n  %s' "${failed[@]}")"
 say "all checks passed"

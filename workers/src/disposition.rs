@@ -38,13 +38,17 @@ pub fn classify(error: &sqlx::Error) -> FailureKind {
             // serialization_failure, deadlock_detected, connection exceptions, insufficient
             // resources, admin shutdown / crash / cannot connect now, lock_not_available, and
             // unique_violation: a concurrent worker applied the same command; on retry the
-            // processed-command record makes it a no-op.
+            // processed-command record makes it a no-op. And idle_in_transaction_session_timeout
+            // (25P03): the server ended the session of a worker that stalled mid-batch (frozen,
+            // paused); its commands went to another worker meanwhile, so a retry is a no-op too
+            // (found by scripts/faults.sh worker-stop, where it was dead-lettered).
             Some(code)
                 if code.starts_with("40")
                     || code.starts_with("08")
                     || code.starts_with("53")
                     || code.starts_with("57P")
                     || code == "55P03"
+                    || code == "25P03"
                     || code == "23505" =>
             {
                 FailureKind::Transient

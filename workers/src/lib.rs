@@ -8,6 +8,7 @@ pub mod dead_letter;
 pub mod decode;
 pub mod disposition;
 pub mod drain;
+pub mod failpoint;
 pub mod handler;
 pub mod handlers;
 pub mod registry;

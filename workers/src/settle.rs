@@ -54,7 +54,10 @@ pub async fn settle(
     disposition: Disposition,
 ) {
     let result = match disposition {
-        Disposition::Ack => message.ack().await,
+        Disposition::Ack => {
+            crate::failpoint::hit(crate::failpoint::AFTER_COMMIT_BEFORE_ACK);
+            message.ack().await
+        }
         Disposition::RetryAfter(delay) => {
             tracing::info!(subject = %message.subject, ?delay, "transient failure: redelivery scheduled");
             count(ctx, message, "retried");

@@ -30,6 +30,7 @@ USAGE: loadgen [FLAGS]
   --baseline-messages N   messages per JetStream baseline   [20000]
   --baseline-secs S       duration of the naive-tx baseline [5]
   --delete-streams-after  delete the namespace's streams when done (bench namespaces)
+  --accepted-file PATH    write the id of every accepted order there, one per line, when done
   --help                  print this help
 
 Exit code: 0 when the run completed (targets may be missed), 1 on errors, rejected or
@@ -71,6 +72,8 @@ pub struct Args {
     pub baselines_only: bool,
     /// Delete the namespace's streams when done (benchmark namespaces only).
     pub delete_streams_after: bool,
+    /// Where to write the ids of the accepted orders (the fault checker reads them).
+    pub accepted_file: Option<String>,
     /// Open-model start rate in requests per second, if any.
     pub rate: Option<f64>,
     /// Messages published by each JetStream baseline.
@@ -99,6 +102,7 @@ impl fmt::Debug for Args {
             .field("skip_baselines", &self.skip_baselines)
             .field("baselines_only", &self.baselines_only)
             .field("delete_streams_after", &self.delete_streams_after)
+            .field("accepted_file", &self.accepted_file)
             .field("rate", &self.rate)
             .field("baseline_messages", &self.baseline_messages)
             .field("baseline_secs", &self.baseline_secs)
@@ -128,6 +132,7 @@ impl Args {
             skip_baselines: false,
             baselines_only: false,
             delete_streams_after: false,
+            accepted_file: None,
             rate: None,
             baseline_messages: 20_000,
             baseline_secs: 5,
@@ -179,6 +184,7 @@ where
             "--worker-pid" => args.worker_pids.push(number(&flag, &value(&flag)?)?),
             "--baseline-messages" => args.baseline_messages = number(&flag, &value(&flag)?)?,
             "--baseline-secs" => args.baseline_secs = number(&flag, &value(&flag)?)?,
+            "--accepted-file" => args.accepted_file = Some(value(&flag)?),
             "--rate" => {
                 let v = value(&flag)?;
                 let r: f64 = v
@@ -230,6 +236,12 @@ fn validate(a: &Args) -> Result<(), String> {
     }
     if a.skip_baselines && a.baselines_only {
         return Err("--skip-baselines and --baselines-only exclude each other".into());
+    }
+    if a.accepted_file.is_some() && (a.ingress_only || a.baselines_only) {
+        return Err(
+            "--accepted-file needs the end-to-end run (no --ingress-only or --baselines-only)"
+                .into(),
+        );
     }
     if a.baseline_messages < 4 {
         return Err("--baseline-messages must be at least 4".into());
@@ -335,6 +347,9 @@ mod tests {
         assert_eq!(a.worker_pids, vec![11, 12]);
         assert_eq!(a.rate, Some(1500.5));
         assert_eq!((a.baseline_messages, a.baseline_secs), (100, 2));
+        assert_eq!(a.accepted_file, None);
+        let e2e = args(&["--accepted-file", "/tmp/accepted"]);
+        assert_eq!(e2e.accepted_file.as_deref(), Some("/tmp/accepted"));
     }
 
     #[test]
@@ -357,6 +372,7 @@ mod tests {
         assert!(run(&["--frobnicate"]).unwrap_err().contains("unknown"));
         assert!(run(&["--skip-baselines", "--baselines-only"]).is_err());
         assert!(run(&["--base-url", "localhost:8080"]).is_err());
+        assert!(run(&["--ingress-only", "--accepted-file", "x"]).is_err());
     }
 
     #[test]

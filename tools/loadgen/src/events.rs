@@ -1,7 +1,7 @@
 //! End-to-end measurement: match `order.priced` / `order.rejected` events to accepted orders.
 //!
 //! The collector task owns all matching state, fed by two inputs: the accepted orders (an mpsc
-//! from the HTTP tasks) and the core-NATS subscriptions. An event may beat its own 202 to the
+//! from the HTTP tasks) and an ordered JetStream consumer of the EVENTS stream. An event may beat its own 202 to the
 //! collector (the worker can be faster than our HTTP task is scheduled), so such events are
 //! parked until their 202 arrives.
 
@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
 use serde_json::Value;
@@ -144,6 +145,11 @@ impl Matcher {
         self.pending.len()
     }
 
+    /// Every accepted order seen so far, matched or not.
+    pub fn accepted_ids(&self) -> impl Iterator<Item = &Uuid> {
+        self.done.iter().chain(self.pending.keys())
+    }
+
     /// Events still parked without a 202.
     pub fn unmatched_len(&self) -> usize {
         self.early.len()
@@ -174,15 +180,21 @@ pub struct Collector {
     slow_consumer: Arc<AtomicU64>,
 }
 
-/// Subscribes (core NATS) to the priced and rejected events, and starts the collector task.
+/// Reads the priced and rejected events through an ordered JetStream consumer of the EVENTS
+/// stream, and starts the collector task.
 ///
-/// Returns only once the server has the subscriptions, so no event of the run can be missed.
+/// A core subscription would miss whatever the relay publishes while the client reconnects
+/// (a NATS restart): the ordered consumer resumes from the last stream sequence it delivered,
+/// so every event the stream stores is seen once. It starts at the stream's end (deliver
+/// policy "new") and returns only once the consumer exists, so no event of the run is missed.
 pub async fn start(nats_url: &str, namespace: &str, station: Uuid) -> Result<Collector> {
     let slow_consumer = Arc::new(AtomicU64::new(0));
     let slow = slow_consumer.clone();
     let client = async_nats::ConnectOptions::new()
         // Generous buffer: at ~1 000 events/s a short stall of the collector must not drop any.
         .subscription_capacity(1 << 20)
+        // A NATS restart must not end the run: keep reconnecting.
+        .max_reconnects(None)
         .event_callback(move |event| {
             let slow = slow.clone();
             async move {
@@ -195,24 +207,32 @@ pub async fn start(nats_url: &str, namespace: &str, station: Uuid) -> Result<Col
         .await
         .with_context(|| format!("connecting to NATS at {nats_url}"))?;
     let ns = bluewhale::messaging::Namespace::new(namespace).map_err(anyhow::Error::msg)?;
-    let priced = client
-        .subscribe(ns.event("order.priced", "*"))
+    let js = async_nats::jetstream::new(client.clone());
+    let stream_name = ns.events_stream();
+    let stream = js
+        .get_stream(&stream_name)
         .await
-        .context("subscribing to order.priced")?;
-    let rejected = client
-        .subscribe(ns.event("order.rejected", "*"))
+        .with_context(|| format!("opening the {stream_name} stream"))?;
+    let consumer = stream
+        .create_consumer(pull::OrderedConfig {
+            description: Some("loadgen: order.priced / order.rejected matching".into()),
+            filter_subjects: vec![
+                ns.event("order.priced", "*"),
+                ns.event("order.rejected", "*"),
+            ],
+            deliver_policy: DeliverPolicy::New,
+            ..Default::default()
+        })
         .await
-        .context("subscribing to order.rejected")?;
-    // The flush round trip guarantees the server registered both SUBs before any order is sent.
-    client
-        .flush()
+        .context("creating the ordered consumer of order events")?;
+    let events = consumer
+        .messages()
         .await
-        .context("flushing NATS subscriptions")?;
+        .context("reading the ordered consumer of order events")?;
 
     let (sink, accepted) = unbounded_channel();
     let (stop, stopped) = oneshot::channel();
     let matched = Arc::new(AtomicU64::new(0));
-    let events = futures::stream::select(priced, rejected);
     let task = tokio::spawn(collect(
         client,
         events,
@@ -234,7 +254,7 @@ pub async fn start(nats_url: &str, namespace: &str, station: Uuid) -> Result<Col
 /// channel), when told to stop, or when the subscriptions end.
 async fn collect(
     client: async_nats::Client,
-    mut events: impl futures::Stream<Item = async_nats::Message> + Unpin,
+    mut events: pull::Ordered,
     mut accepted: UnboundedReceiver<Accepted>,
     mut stopped: oneshot::Receiver<()>,
     station: Uuid,
@@ -252,7 +272,10 @@ async fn collect(
                 None => load_running = false,
             },
             msg = events.next() => match msg {
-                Some(msg) => m.on_message(&msg.payload, station, Instant::now()),
+                Some(Ok(msg)) => m.on_message(&msg.payload, station, Instant::now()),
+                // The ordered consumer recreates itself after a gap or a reconnect; an error
+                // it reports is transient (the stream goes on), so it is noted, not fatal.
+                Some(Err(error)) => eprintln!("loadgen: event consumer: {error}"),
                 None => break,
             },
         }
@@ -261,7 +284,7 @@ async fn collect(
             break;
         }
     }
-    // Keeping the client alive until here keeps the subscriptions alive.
+    // Keeping the client alive until here keeps the consumer's connection alive.
     drop(client);
     m
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use chrono::Utc;
 
 use crate::cli::{Args, Command, USAGE};
@@ -231,6 +231,9 @@ async fn run(args: &Args) -> Result<Report> {
             .finish(Duration::from_secs(args.timeout_secs), load.accepted)
             .await?;
         let m = &out.matcher;
+        if let Some(path) = &args.accepted_file {
+            write_accepted(path, m)?;
+        }
         let processed = m.priced + m.rejected;
         let span = m
             .last_event
@@ -264,6 +267,16 @@ async fn run(args: &Args) -> Result<Report> {
     }
     report.memory = sampler.finish().await;
     Ok(report)
+}
+
+/// Writes the ids of the accepted orders, one per line.
+fn write_accepted(path: &str, m: &events::Matcher) -> Result<()> {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    for id in m.accepted_ids() {
+        let _ = writeln!(text, "{id}");
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {path}"))
 }
 
 /// Prints `n / total submitted` on stderr every 5 s while the load runs.
