@@ -4,6 +4,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod group_commit;
 pub mod http;
 pub mod messaging;
 pub mod ops;

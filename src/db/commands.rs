@@ -100,6 +100,18 @@ pub struct StoredCommand {
     pub processed_at: DateTime<Utc>,
 }
 
+/// The processed commands among `ids` (one query for a group of requests).
+pub async fn find_many(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<StoredCommand>> {
+    sqlx::query_as(
+        "SELECT id, type, (actor ->> 'user_id')::uuid AS user_id, outcome, error, \
+           aggregate_type, aggregate_id, request_hash, issued_at, processed_at \
+         FROM commands WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
 /// A processed command by id.
 pub async fn find(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<StoredCommand>> {
     sqlx::query_as(

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod carts;
 pub mod catalogue;
+pub mod command_lookup;
 pub mod command_throughput;
 pub mod commands;
 pub mod contract_checks;

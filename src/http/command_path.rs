@@ -24,7 +24,7 @@ use crate::domain::refusal::Refusal;
 use crate::messaging::command::{CommandSpec, ResourceRef, command_id_for};
 use crate::messaging::envelope::{Envelope, Idempotency};
 use crate::messaging::pending::pending_any;
-use crate::messaging::publish::{PublishError, publish_command};
+use crate::messaging::publish::{PublishError, command_message};
 use crate::telemetry;
 
 /// Where a command stands.
@@ -161,7 +161,7 @@ where
     let resource = ResourceRef::of(&submission.command);
     let hash = submission.request_hash;
     // A replay of a processed command, or a key reused for another request?
-    if let Some(stored) = commands::find(&state.db, id).await? {
+    if let Some(stored) = state.command_lookup.find(id).await? {
         if stored.request_hash.as_deref() != Some(hash.as_str()) {
             return Err(ApiError::IdempotencyKeyReused);
         }
@@ -216,7 +216,11 @@ pub async fn publish_new<C: CommandSpec>(
     let trace = request_id
         .trace
         .map(|trace| telemetry::outgoing(&span, trace));
-    let published = publish_command(&state.js, &state.ns, &envelope, trace.as_ref())
+    let message = command_message(&state.ns, &envelope, trace.as_ref())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let published = state
+        .command_publisher
+        .publish(message)
         .instrument(span)
         .await
         .map_err(|e| match e {

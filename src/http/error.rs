@@ -294,6 +294,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::db::command_lookup::LookupError> for ApiError {
+    fn from(error: crate::db::command_lookup::LookupError) -> Self {
+        use crate::db::command_lookup::LookupError;
+        match error {
+            LookupError::Database(db) => match &*db {
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                    ApiError::Unavailable(format!("postgres: {db}"))
+                }
+                other => ApiError::Internal(format!("postgres: {other}")),
+            },
+            LookupError::Closed(closed) => ApiError::Unavailable(closed.to_string()),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match error {

@@ -57,13 +57,33 @@ pub use state::AppState;
 
 use self::error::ApiError;
 use crate::config::Config;
+use crate::db::command_lookup::CommandLookup;
+use crate::group_commit::GroupSettings;
 use crate::messaging::Namespace;
+use crate::messaging::group_publish::GroupPublisher;
 use crate::security::jwt::TokenKeys;
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Idempotency lookups: one query per group, a few at once (the pool serves the rest).
+const LOOKUP_GROUPS: GroupSettings = GroupSettings {
+    linger: Duration::ZERO,
+    max: 512,
+    in_flight: 4,
+};
+
+/// Command publishes: requests that arrive while the previous groups are being stored form
+/// the next atomic batch (no extra wait when the load is light; one fsync per group when it
+/// is heavy).
+const PUBLISH_GROUPS: GroupSettings = GroupSettings {
+    linger: Duration::ZERO,
+    max: crate::messaging::atomic_batch::MAX_BATCH_MESSAGES,
+    in_flight: 2,
+};
+
 impl AppState {
-    /// State from connections and configuration.
+    /// State from connections and configuration (spawns the group-commit tasks: call it
+    /// inside the runtime).
     pub fn new(
         config: Arc<Config>,
         db: sqlx::PgPool,
@@ -72,6 +92,8 @@ impl AppState {
     ) -> Self {
         let js = async_nats::jetstream::new(nats.clone());
         Self {
+            command_lookup: CommandLookup::spawn(db.clone(), LOOKUP_GROUPS),
+            command_publisher: GroupPublisher::spawn(js.clone(), PUBLISH_GROUPS),
             db,
             nats,
             js,

@@ -8,7 +8,9 @@ use tokio::sync::watch;
 
 use super::login_throttle::LoginThrottle;
 use crate::config::Config;
+use crate::db::command_lookup::CommandLookup;
 use crate::messaging::Namespace;
+use crate::messaging::group_publish::GroupPublisher;
 use crate::security::jwt::TokenKeys;
 
 /// Shared, cheaply clonable application state.
@@ -31,6 +33,10 @@ pub struct AppState {
     /// Set when the ingress is shutting down: long-lived responses (event streams) end, so
     /// the graceful drain does not wait for them forever.
     pub closing: Arc<watch::Sender<bool>>,
+    /// The write path's "processed already?" lookup, one query per group of requests.
+    pub command_lookup: CommandLookup,
+    /// Publishes commands by group commit: one atomic batch per group of requests.
+    pub command_publisher: GroupPublisher,
     /// Ack floors of the consumers read by the ops overview, for its rates.
     pub consumer_rates: Arc<std::sync::Mutex<crate::ops::consumer_rates::ConsumerRates>>,
 }

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod correlation;
 pub mod envelope;
 pub mod events;
+pub mod group_publish;
 pub mod pending;
 pub mod publish;
 pub mod streams;

@@ -9,6 +9,7 @@ use super::Namespace;
 use super::command::CommandSpec;
 use super::correlation::Correlation;
 use super::envelope::Envelope;
+use super::group_publish::Outgoing;
 use crate::telemetry::TraceParent;
 
 /// Why a publish failed.
@@ -62,20 +63,34 @@ pub async fn publish_command<T: CommandSpec>(
     envelope: &Envelope<T>,
     trace: Option<&TraceParent>,
 ) -> Result<Published, PublishError> {
-    let subject = ns.command_subject(T::TYPE, envelope.data.subject_id(), envelope.id);
-    let payload = Bytes::from(serde_json::to_vec(envelope)?);
+    let message = command_message(ns, envelope, trace)?;
+    publish_acked(
+        js,
+        message.subject,
+        message.message_id,
+        Some(message.headers),
+        message.payload,
+    )
+    .await
+}
+
+/// The message of a command envelope: its subject, message id = command id, the trace it
+/// belongs to.
+pub fn command_message<T: CommandSpec>(
+    ns: &Namespace,
+    envelope: &Envelope<T>,
+    trace: Option<&TraceParent>,
+) -> Result<Outgoing, serde_json::Error> {
     let correlation = Correlation {
         traceparent: trace.copied(),
         request_id: envelope.request_id.clone(),
     };
-    publish_acked(
-        js,
-        subject,
-        envelope.id,
-        Some(correlation.headers()),
-        payload,
-    )
-    .await
+    Ok(Outgoing {
+        subject: ns.command_subject(T::TYPE, envelope.data.subject_id(), envelope.id),
+        message_id: envelope.id,
+        headers: correlation.headers(),
+        payload: Bytes::from(serde_json::to_vec(envelope)?),
+    })
 }
 
 fn describe(kind: PublishErrorKind) -> String {

@@ -7,6 +7,7 @@ mod contracts;
 mod dead_letters;
 mod delivery;
 mod event_stream;
+mod group_commit;
 mod http_errors;
 mod lifecycle;
 mod master_data;
