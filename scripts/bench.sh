@@ -58,7 +58,7 @@ stop_bins_on_exit
 trap finish EXIT
 case $postgres in
   own)
-    own_pg=$BW_LOCAL/bench-pg-$run_id
+    own_pg=$(own_postgres_dir "bench-pg-$run_id")
     start_own_postgres "$own_pg" 15432 "${pg_settings[@]}"
     export DATABASE_URL=postgres://postgres@127.0.0.1:15432/bluewhale_$run_id ;;
   shared) ;;

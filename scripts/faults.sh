@@ -140,7 +140,7 @@ sc_setup() {
   SC_DB=bluewhale_$BW_NAMESPACE
   local pg_base=postgres://postgres@127.0.0.1:5432
   if [[ $name == postgres-restart ]]; then
-    SC_PG_DIR=$BW_LOCAL/faults-pg
+    SC_PG_DIR=$(own_postgres_dir faults-pg)
     stop_own_postgres "$SC_PG_DIR"
     start_own_postgres "$SC_PG_DIR" "$FAULT_PG_PORT"
     pg_base=postgres://postgres@127.0.0.1:$FAULT_PG_PORT

@@ -23,6 +23,21 @@ pg_as_owner() {
   fi
 }
 
+# own_postgres_dir <name>: where a cluster called <name> lives: under .local when the postgres
+# user can reach it, else (a checkout under a private directory, as a CI clone in a
+# mktemp dir is) under /tmp, keyed by the checkout so two checkouts never share one.
+own_postgres_dir() {
+  mkdir -p "$BW_LOCAL"
+  if ((EUID != 0)) || runuser -u postgres -- test -x "$BW_LOCAL" 2>/dev/null; then
+    say "$BW_LOCAL/$1"
+    return 0
+  fi
+  local root=/tmp/bluewhale-own-pg
+  mkdir -p "$root"
+  chmod 755 "$root"
+  say "$root/$(printf '%s' "$BW_ROOT" | cksum | cut -d' ' -f1)-$1"
+}
+
 # start_own_postgres <dir> <port> [setting=value…]: initdb a fresh cluster in <dir> (trust auth
 # on loopback, fsync and synchronous_commit on: durable like production) and start it on
 # <port> with the given extra settings. Prints nothing; the URL is

@@ -84,10 +84,31 @@ pub struct AuthConfig {
     pub access_token_ttl: Duration,
     /// Refresh-token lifetime (BW_REFRESH_TOKEN_TTL_SECS).
     pub refresh_token_ttl: Duration,
-    /// Failed logins before an account is throttled (BW_LOGIN_MAX_FAILURES).
-    pub login_max_failures: u32,
-    /// How long a throttled account stays locked (BW_LOGIN_LOCKOUT_SECS).
-    pub login_lockout: Duration,
+    /// Login and refresh limits.
+    pub limits: LoginLimitConfig,
+}
+
+/// Login and refresh limits, shared by every ingress through PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct LoginLimitConfig {
+    /// Login attempts per client address per [`Self::address_window`] (BW_LOGIN_ADDRESS_LIMIT).
+    pub login_per_address: u32,
+    /// Refreshes per client address per [`Self::address_window`] (BW_REFRESH_ADDRESS_LIMIT).
+    pub refresh_per_address: u32,
+    /// The per-address window (BW_LOGIN_ADDRESS_WINDOW_SECS).
+    pub address_window: Duration,
+    /// Failed logins on one account from one address before that address is refused for
+    /// the rest of the failure window (BW_LOGIN_MAX_FAILURES).
+    pub max_failures: u32,
+    /// How long failures are counted (BW_LOGIN_FAILURE_WINDOW_SECS).
+    pub failure_window: Duration,
+    /// Failures on an account, from anywhere, before its attempts are slowed down
+    /// (BW_LOGIN_SLOWDOWN_AFTER).
+    pub slowdown_after: u32,
+    /// First delay, doubled per further failure (BW_LOGIN_SLOWDOWN_BASE_MS).
+    pub slowdown_base: Duration,
+    /// Longest delay (BW_LOGIN_SLOWDOWN_MAX_MS): a slowdown, never a lock-out.
+    pub slowdown_max: Duration,
 }
 
 /// HTTP ingress settings.
@@ -266,8 +287,20 @@ impl Config {
                 audience: env.parse_or("BW_JWT_AUDIENCE", "bluewhale-api".to_owned())?,
                 access_token_ttl: env.seconds("BW_ACCESS_TOKEN_TTL_SECS", 900)?,
                 refresh_token_ttl: env.seconds("BW_REFRESH_TOKEN_TTL_SECS", 1_209_600)?,
-                login_max_failures: env.positive("BW_LOGIN_MAX_FAILURES", 5)?,
-                login_lockout: env.seconds("BW_LOGIN_LOCKOUT_SECS", 900)?,
+                limits: LoginLimitConfig {
+                    login_per_address: env.positive("BW_LOGIN_ADDRESS_LIMIT", 60)?,
+                    refresh_per_address: env.positive("BW_REFRESH_ADDRESS_LIMIT", 120)?,
+                    address_window: env.seconds("BW_LOGIN_ADDRESS_WINDOW_SECS", 60)?,
+                    max_failures: env.positive("BW_LOGIN_MAX_FAILURES", 5)?,
+                    failure_window: env.seconds("BW_LOGIN_FAILURE_WINDOW_SECS", 900)?,
+                    slowdown_after: env.positive("BW_LOGIN_SLOWDOWN_AFTER", 5)?,
+                    slowdown_base: Duration::from_millis(
+                        env.positive("BW_LOGIN_SLOWDOWN_BASE_MS", 250)?,
+                    ),
+                    slowdown_max: Duration::from_millis(
+                        env.positive("BW_LOGIN_SLOWDOWN_MAX_MS", 3000)?,
+                    ),
+                },
             },
             http: HttpConfig {
                 addr: env.parse_or("BW_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?,

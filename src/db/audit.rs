@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 
 use crate::messaging::Namespace;
-pub use crate::messaging::events::AuditRecord;
+pub use crate::messaging::events::{AuditRecord, ClientInfo};
 use crate::messaging::events::{AuditRecorded, OutboxEvent};
 
 /// Inserts many audit rows in one statement (one round trip whatever their number).
@@ -24,7 +24,6 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
     let mut command_ids = Vec::with_capacity(records.len());
     let mut request_ids = Vec::with_capacity(records.len());
     let mut reasons = Vec::with_capacity(records.len());
-    let mut addresses = Vec::with_capacity(records.len());
     for r in records {
         ids.push(r.id);
         occurred.push(r.occurred_at);
@@ -39,15 +38,13 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
         command_ids.push(r.command_id);
         request_ids.push(r.request_id.clone());
         reasons.push(r.reason.clone());
-        addresses.push(r.client_address.clone());
     }
     sqlx::query(
         "INSERT INTO audit_log (id, occurred_at, actor_user_id, actor_role, actor_org_type, \
-         actor_org_id, action, entity_type, entity_id, changes, command_id, request_id, reason, \
-         client_address) \
+         actor_org_id, action, entity_type, entity_id, changes, command_id, request_id, reason) \
          SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], \
          $6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::jsonb[], $11::uuid[], $12::text[], \
-         $13::text[], $14::text[])",
+         $13::text[])",
     )
     .bind(ids)
     .bind(occurred)
@@ -62,9 +59,26 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
     .bind(command_ids)
     .bind(request_ids)
     .bind(reasons)
-    .bind(addresses)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    insert_clients(conn, records).await
+}
+
+/// The client rows of security events (few per statement: logins, refreshes, refusals).
+async fn insert_clients(conn: &mut PgConnection, records: &[AuditRecord]) -> sqlx::Result<()> {
+    for r in records {
+        let Some(client) = &r.client else { continue };
+        sqlx::query(
+            "INSERT INTO audit_clients (audit_id, occurred_at, client_address, user_agent) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(r.id)
+        .bind(r.occurred_at)
+        .bind(&client.address)
+        .bind(&client.user_agent)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

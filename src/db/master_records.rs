@@ -49,14 +49,23 @@ pub trait MasterTable: MasterKind {
     }
 
     /// Writes what the change means outside the row, in the command's transaction, and
-    /// returns the audit row's reason, if any.
+    /// returns what the audit row says about it.
     fn write_related(
         conn: &mut PgConnection,
         write: RelatedWrite<'_, Self>,
-    ) -> impl Future<Output = sqlx::Result<Option<String>>> + Send {
+    ) -> impl Future<Output = sqlx::Result<RelatedAudit>> + Send {
         let _ = (conn, write);
-        async { Ok(None) }
+        async { Ok(RelatedAudit::default()) }
     }
+}
+
+/// What [`MasterTable::write_related`] adds to the change's audit row.
+#[derive(Debug, Default)]
+pub struct RelatedAudit {
+    /// The row's reason.
+    pub reason: Option<String>,
+    /// A more specific action than UPDATE (a user's deactivation is a security event).
+    pub action: Option<crate::domain::audit::AuditAction>,
 }
 
 /// One applied change, as [`MasterTable::write_related`] sees it.

@@ -6,8 +6,9 @@ use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::master_records::{MasterTable, RelatedWrite, exists};
+use super::master_records::{MasterTable, RelatedAudit, RelatedWrite, exists};
 use super::{password_tokens, refresh_tokens};
+use crate::domain::audit::AuditAction;
 use crate::domain::product_terms::Product;
 use crate::domain::refusal::FieldIssue;
 use crate::domain::roles::OrgType;
@@ -104,12 +105,12 @@ impl MasterTable for Supplier {
     async fn write_related(
         conn: &mut PgConnection,
         write: RelatedWrite<'_, Self>,
-    ) -> sqlx::Result<Option<String>> {
+    ) -> sqlx::Result<RelatedAudit> {
         if write
             .before
             .is_some_and(|before| before.sites == write.after.sites)
         {
-            return Ok(None);
+            return Ok(RelatedAudit::default());
         }
         let ids: Vec<Uuid> = write.after.sites.iter().filter_map(|s| s.id).collect();
         // Primary flags first, so moving it between two sites never holds two at once.
@@ -141,7 +142,7 @@ impl MasterTable for Supplier {
         .bind(write.now)
         .execute(conn)
         .await?;
-        Ok(None)
+        Ok(RelatedAudit::default())
     }
 }
 
@@ -150,8 +151,7 @@ impl MasterTable for User {
     const COLUMNS: &'static [&'static str] =
         &["email", "full_name", "role", "org_type", "org_id", "active"];
     const DERIVED: &'static [&'static str] = &["org_type"];
-    const HIDDEN: &'static [&'static str] =
-        &["password_hash", "failed_login_count", "locked_until"];
+    const HIDDEN: &'static [&'static str] = &["password_hash"];
 
     fn row_json(fields: &UserFields) -> serde_json::Result<Value> {
         let mut row = serde_json::to_value(fields)?;
@@ -183,17 +183,22 @@ impl MasterTable for User {
     async fn write_related(
         conn: &mut PgConnection,
         write: RelatedWrite<'_, Self>,
-    ) -> sqlx::Result<Option<String>> {
+    ) -> sqlx::Result<RelatedAudit> {
         let mut reasons = Vec::new();
+        let mut action = None;
         if write.before.is_some_and(|b| b.active) && !write.after.active {
             refresh_tokens::revoke_user(&mut *conn, write.id, write.now).await?;
             reasons.push("deactivated: every session ended");
+            action = Some(AuditAction::UserDeactivated);
         }
         if let Some(grant) = &write.extra.password_reset {
             password_tokens::issue(&mut *conn, write.id, grant, write.command_id, write.now)
                 .await?;
             reasons.push("one-time password token issued");
         }
-        Ok((!reasons.is_empty()).then(|| reasons.join("; ")))
+        Ok(RelatedAudit {
+            reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+            action,
+        })
     }
 }

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::revoked_sessions;
+
 /// A stored refresh token (the hash itself is not read back).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefreshTokenRow {
@@ -68,10 +70,12 @@ pub async fn mark_spent(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -
     Ok(())
 }
 
-/// Revokes every token of a family (logout, or reuse of a spent token).
+/// Ends a session: revokes every token of its family (logout, reuse of a spent token) and
+/// records it in `revoked_sessions`, so its access tokens are refused too.
 pub async fn revoke_family(
     conn: &mut PgConnection,
     family_id: Uuid,
+    user_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -79,23 +83,28 @@ pub async fn revoke_family(
     )
     .bind(family_id)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    revoked_sessions::revoke(conn, user_id, &[family_id], now).await
 }
 
-/// Revokes every live refresh token of a user (deactivation, a password change).
+/// Ends every session of a user (deactivation, a password change, erasure); returns how many
+/// refresh tokens were still live.
 pub async fn revoke_user(
     conn: &mut PgConnection,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    let families: Vec<(Uuid, i64)> = sqlx::query_as(
+        "WITH revoked AS (UPDATE refresh_tokens SET revoked_at = $2 \
+           WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id) \
+         SELECT family_id, count(*) FROM revoked GROUP BY family_id",
     )
     .bind(user_id)
     .bind(now)
-    .execute(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    let sessions: Vec<Uuid> = families.iter().map(|(f, _)| *f).collect();
+    revoked_sessions::revoke(conn, user_id, &sessions, now).await?;
+    Ok(families.iter().map(|(_, n)| n.unsigned_abs()).sum())
 }

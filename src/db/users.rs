@@ -26,10 +26,6 @@ pub struct UserRow {
     pub org_id: Option<Uuid>,
     /// Whether the user may log in.
     pub active: bool,
-    /// Consecutive failed logins.
-    pub failed_login_count: i32,
-    /// Throttled until then.
-    pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for UserRow {
@@ -43,8 +39,7 @@ impl fmt::Debug for UserRow {
     }
 }
 
-const COLUMNS: &str = "id, email, full_name, password_hash, role, org_type, org_id, active, \
-                       failed_login_count, locked_until";
+const COLUMNS: &str = "id, email, full_name, password_hash, role, org_type, org_id, active";
 
 /// The user with this email, compared case-insensitively.
 pub async fn find_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<UserRow>> {
@@ -64,40 +59,6 @@ pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Optio
     .bind(id)
     .fetch_optional(conn)
     .await
-}
-
-/// Counts a failed login; at `max_failures` the account is locked until `lock_until` and the
-/// counter restarts. Returns whether this failure locked the account.
-pub async fn record_failed_login(
-    conn: &mut PgConnection,
-    id: Uuid,
-    max_failures: i32,
-    lock_until: DateTime<Utc>,
-) -> sqlx::Result<bool> {
-    let locked: bool = sqlx::query_scalar(
-        "UPDATE users SET \
-           failed_login_count = CASE WHEN failed_login_count + 1 >= $2 THEN 0 ELSE failed_login_count + 1 END, \
-           locked_until = CASE WHEN failed_login_count + 1 >= $2 THEN $3 ELSE locked_until END \
-         WHERE id = $1 RETURNING locked_until IS NOT DISTINCT FROM $3",
-    )
-    .bind(id)
-    .bind(max_failures)
-    .bind(lock_until)
-    .fetch_one(conn)
-    .await?;
-    Ok(locked)
-}
-
-/// Clears the failure counter after a successful login.
-pub async fn record_successful_login(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE users SET failed_login_count = 0, locked_until = NULL \
-         WHERE id = $1 AND (failed_login_count <> 0 OR locked_until IS NOT NULL)",
-    )
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Name of the user's organisation.
@@ -128,8 +89,7 @@ pub async fn set_password_hash(
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE users SET password_hash = $2, failed_login_count = 0, locked_until = NULL, \
-         version = version + 1, updated_at = $3 WHERE id = $1",
+        "UPDATE users SET password_hash = $2, version = version + 1, updated_at = $3 WHERE id = $1",
     )
     .bind(user_id)
     .bind(hash)

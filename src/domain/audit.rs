@@ -27,6 +27,16 @@ pub enum AuditAction {
     Logout,
     /// A delivery was asked for outside the normal flow (webhook test, resend, recover).
     Deliver,
+    /// A refresh token was exchanged for a new pair.
+    TokenRefreshed,
+    /// A spent refresh token was presented again: its whole session was revoked.
+    RefreshTokenReused,
+    /// Login or refresh attempts were refused for a while (too many from one place).
+    AccountThrottled,
+    /// A user's password was changed (by themselves or with a one-time token).
+    PasswordChanged,
+    /// A user was deactivated: every session ended.
+    UserDeactivated,
 }
 
 impl AuditAction {
@@ -42,6 +52,11 @@ impl AuditAction {
             AuditAction::AccessDenied => "ACCESS_DENIED",
             AuditAction::Logout => "LOGOUT",
             AuditAction::Deliver => "DELIVER",
+            AuditAction::TokenRefreshed => "TOKEN_REFRESHED",
+            AuditAction::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            AuditAction::AccountThrottled => "ACCOUNT_THROTTLED",
+            AuditAction::PasswordChanged => "PASSWORD_CHANGED",
+            AuditAction::UserDeactivated => "USER_DEACTIVATED",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod contract_terms;
 pub mod dead_letter_reason;
 pub mod dead_letter_resolution;
 pub mod delivery_policy;
+pub mod login_limits;
 pub mod master_fields;
 pub mod master_order_status;
 pub mod master_record;

@@ -1,10 +1,9 @@
 //! Login, refresh-token rotation with reuse detection, logout.
 
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::net::{IpAddr, Ipv6Addr};
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{AuthUser, RequestId, ValidJson};
+use super::extract::{AuthUser, Client, RequestId, ValidJson};
+use super::login_throttle::Throttled;
 use super::state::AppState;
 use crate::db::audit::{self, AuditRecord};
 use crate::db::{refresh_tokens, users};
@@ -66,7 +66,7 @@ impl std::fmt::Debug for TokenPair {
               (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     request_id: RequestId,
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> ApiResult<Json<TokenPair>> {
@@ -96,65 +96,68 @@ pub async fn login(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    if let Some(retry_after_secs) = state.login_throttle.locked_for(&email, Instant::now()) {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
+    let audit = Auditor::new(&state, &request_id, &client);
+    let ip = client.ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    if let Err(throttled) = state
+        .login_limits
+        .before_login(&state.db, &email, ip)
+        .await?
+    {
+        return Err(audit.throttled(None, throttled).await?);
     }
-    let now = Utc::now();
-    let client = Some(peer.ip().to_string());
-    let Some(user) = users::find_by_email(&state.db, &email).await? else {
-        // Same work and same answer as a wrong password: no account enumeration.
-        let password = body.password;
-        let _ = tokio::task::spawn_blocking(move || password::dummy_verify(&password)).await;
-        state.login_throttle.record_failure(&email, Instant::now());
-        let mut tx = state.db.begin().await?;
-        let record = login_audit(None, AuditAction::LoginFailed, &request_id, client, now);
-        audit::record(&mut tx, &state.ns, &[record]).await?;
-        tx.commit().await?;
+    let user = users::find_by_email(&state.db, &email).await?;
+    let password = body.password;
+    // Same work and same answer for an unknown e-mail as for a wrong password: no account
+    // enumeration.
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => password::verify_password(&password, &hash),
+        None => {
+            password::dummy_verify(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+    let actor = user.as_ref().map(actor_of).transpose()?;
+    let Some(user) = user.filter(|u| verified && u.active) else {
+        let throttled = state.login_limits.failed(&state.db, &email, ip).await?;
+        let mut records = vec![audit.record(actor, AuditAction::LoginFailed, None)];
+        if throttled.is_some() {
+            let why = "too many failed logins on this account from this address";
+            records.push(audit.record(actor, AuditAction::AccountThrottled, Some(why)));
+        }
+        audit.write(&records).await?;
         return Err(ApiError::InvalidCredentials);
     };
-    if let Some(until) = user.locked_until.filter(|until| *until > now) {
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: seconds_until(until, now),
-        });
-    }
-    let (password, hash) = (body.password, user.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || password::verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     let actor = actor_of(&user)?;
+    state.login_limits.succeeded(&state.db, &email, ip).await?;
+    let now = Utc::now();
+    let session = Uuid::now_v7();
     let mut tx = state.db.begin().await?;
-    if !verified || !user.active {
-        let max = i32::try_from(state.config.auth.login_max_failures).unwrap_or(i32::MAX);
-        let lockout = chrono::Duration::from_std(state.config.auth.login_lockout)
-            .unwrap_or(chrono::Duration::minutes(15));
-        users::record_failed_login(&mut tx, user.id, max, now + lockout).await?;
-        let record = login_audit(
-            Some(actor),
-            AuditAction::LoginFailed,
-            &request_id,
-            client,
-            now,
-        );
-        audit::record(&mut tx, &state.ns, &[record]).await?;
-        tx.commit().await?;
-        return Err(ApiError::InvalidCredentials);
-    }
-    users::record_successful_login(&mut tx, user.id).await?;
-    let refresh = issue_refresh_token(&mut tx, &state, user.id, Uuid::now_v7(), now).await?;
-    let record = login_audit(Some(actor), AuditAction::Login, &request_id, client, now);
+    let refresh = issue_refresh_token(&mut tx, &state, user.id, session, now).await?;
+    let record = audit.record(Some(actor), AuditAction::Login, None);
     audit::record(&mut tx, &state.ns, &[record]).await?;
     tx.commit().await?;
-    token_pair(&state, actor, refresh, now).map(Json)
+    token_pair(&state, actor, session, refresh, now).map(Json)
 }
 
 /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a spent
 /// token again revokes its whole family (it was stolen, or the client is confused).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = super::error::Problem)))]
+    responses((status = 200, body = TokenPair), (status = 401, body = super::error::Problem),
+              (status = 429, body = super::error::Problem)))]
 pub async fn refresh(
     State(state): State<AppState>,
+    client: Client,
+    request_id: RequestId,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
+    let audit = Auditor::new(&state, &request_id, &client);
+    let ip = client.ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    if let Err(throttled) = state.login_limits.before_refresh(&state.db, ip).await? {
+        return Err(audit.throttled(None, throttled).await?);
+    }
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     let Some(token) =
@@ -162,49 +165,60 @@ pub async fn refresh(
     else {
         return Err(ApiError::InvalidRefreshToken);
     };
-    if token.revoked_at.is_some() {
-        return Err(ApiError::InvalidRefreshToken);
-    }
-    if token.spent_at.is_some() {
-        tracing::warn!(family = %token.family_id, user = %token.user_id, "spent refresh token replayed: family revoked");
-        refresh_tokens::revoke_family(&mut tx, token.family_id, now).await?;
-        tx.commit().await?;
-        return Err(ApiError::InvalidRefreshToken);
-    }
-    if token.expires_at <= now {
+    if token.revoked_at.is_some() || token.expires_at <= now {
         return Err(ApiError::InvalidRefreshToken);
     }
     let user = users::find_by_id(&mut tx, token.user_id).await?;
+    if token.spent_at.is_some() {
+        tracing::warn!(family = %token.family_id, user = %token.user_id, "spent refresh token replayed: family revoked");
+        refresh_tokens::revoke_family(&mut tx, token.family_id, token.user_id, now).await?;
+        let actor = user.as_ref().map(actor_of).transpose()?;
+        let why = "a spent refresh token was presented again: the session was ended";
+        let record = audit.record(actor, AuditAction::RefreshTokenReused, Some(why));
+        audit::record(&mut tx, &state.ns, &[record]).await?;
+        tx.commit().await?;
+        return Err(ApiError::InvalidRefreshToken);
+    }
     let Some(user) = user.filter(|u| u.active) else {
-        refresh_tokens::revoke_family(&mut tx, token.family_id, now).await?;
+        refresh_tokens::revoke_family(&mut tx, token.family_id, token.user_id, now).await?;
         tx.commit().await?;
         return Err(ApiError::InvalidRefreshToken);
     };
+    let actor = actor_of(&user)?;
     refresh_tokens::mark_spent(&mut tx, token.id, now).await?;
     let next = issue_refresh_token(&mut tx, &state, user.id, token.family_id, now).await?;
+    let record = audit.record(Some(actor), AuditAction::TokenRefreshed, None);
+    audit::record(&mut tx, &state.ns, &[record]).await?;
     tx.commit().await?;
-    token_pair(&state, actor_of(&user)?, next, now).map(Json)
+    token_pair(&state, actor, token.family_id, next, now).map(Json)
 }
 
-/// Ends the session of a refresh token (its whole family).
+/// Ends the session of a refresh token (its whole family) and the session of the access
+/// token presented: both are refused from now on, on every ingress.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     security(("bearer" = [])),
     responses((status = 204), (status = 401, body = super::error::Problem)))]
 pub async fn logout(
     State(state): State<AppState>,
     user: AuthUser,
+    client: Client,
+    request_id: RequestId,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
+    let audit = Auditor::new(&state, &request_id, &client);
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
     if let Some(token) =
         refresh_tokens::find_for_update(&mut tx, &refresh_token::hash(&body.refresh_token)).await?
     {
         // Another user's token is left alone, and the answer does not say it exists.
-        if token.user_id == user.user_id {
-            refresh_tokens::revoke_family(&mut tx, token.family_id, now).await?;
+        if token.user_id == user.user_id && token.family_id != user.session_id {
+            refresh_tokens::revoke_family(&mut tx, token.family_id, user.user_id, now).await?;
         }
     }
+    refresh_tokens::revoke_family(&mut tx, user.session_id, user.user_id, now).await?;
+    let record = audit.record(Some(user.actor()), AuditAction::Logout, None);
+    audit::record(&mut tx, &state.ns, &[record]).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -226,12 +240,20 @@ async fn issue_refresh_token(
 fn token_pair(
     state: &AppState,
     actor: Actor,
+    session: Uuid,
     refresh_token: String,
     now: DateTime<Utc>,
 ) -> ApiResult<TokenPair> {
     let access_token = state
         .tokens
-        .issue(actor.user_id, actor.role, actor.org_type, actor.org_id, now)
+        .issue(
+            actor.user_id,
+            actor.role,
+            actor.org_type,
+            actor.org_id,
+            session,
+            now,
+        )
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(TokenPair {
         access_token,
@@ -256,32 +278,72 @@ pub(super) fn actor_of(user: &users::UserRow) -> ApiResult<Actor> {
     }
 }
 
-/// The audit row of a login attempt, about the user it names (none for an unknown email:
-/// the email tried is not recorded, it may be someone's mistyped personal data).
-pub(super) fn login_audit(
-    actor: Option<Actor>,
-    action: AuditAction,
-    request_id: &RequestId,
-    client_address: Option<String>,
-    now: DateTime<Utc>,
-) -> AuditRecord {
-    AuditRecord {
-        id: Uuid::now_v7(),
-        occurred_at: now,
-        actor,
-        action,
-        entity_type: "user".to_owned(),
-        entity_id: actor.map(|a| a.user_id),
-        changes: json!({}),
-        command_id: None,
-        request_id: request_id.id.clone(),
-        reason: None,
-        client_address,
-    }
+/// Audit rows of security events, with the request's id and client.
+pub(super) struct Auditor<'a> {
+    state: &'a AppState,
+    request_id: &'a RequestId,
+    client: &'a Client,
 }
 
-fn seconds_until(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
-    u64::try_from((until - now).num_seconds())
-        .unwrap_or(0)
-        .max(1)
+impl<'a> Auditor<'a> {
+    /// For one request.
+    pub(super) fn new(state: &'a AppState, request_id: &'a RequestId, client: &'a Client) -> Self {
+        Self {
+            state,
+            request_id,
+            client,
+        }
+    }
+
+    /// A row about the actor's own account (none for an unknown e-mail: the e-mail tried is
+    /// not recorded, it may be someone's mistyped personal data).
+    pub(super) fn record(
+        &self,
+        actor: Option<Actor>,
+        action: AuditAction,
+        reason: Option<&str>,
+    ) -> AuditRecord {
+        AuditRecord {
+            id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            actor,
+            action,
+            entity_type: "user".to_owned(),
+            entity_id: actor.map(|a| a.user_id),
+            changes: json!({}),
+            command_id: None,
+            request_id: self.request_id.id.clone(),
+            reason: reason.map(str::to_owned),
+            client: Some(self.client.0.clone()),
+        }
+    }
+
+    /// The state it writes with.
+    pub(super) fn state(&self) -> &AppState {
+        self.state
+    }
+
+    /// Writes rows in a transaction of their own.
+    pub(super) async fn write(&self, records: &[AuditRecord]) -> ApiResult<()> {
+        let mut tx = self.state.db.begin().await?;
+        audit::record(&mut tx, &self.state.ns, records).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The 429 of a throttled attempt, audited once per throttling window.
+    pub(super) async fn throttled(
+        &self,
+        actor: Option<Actor>,
+        throttled: Throttled,
+    ) -> ApiResult<ApiError> {
+        if throttled.first {
+            let why = "too many attempts from this address";
+            self.write(&[self.record(actor, AuditAction::AccountThrottled, Some(why))])
+                .await?;
+        }
+        Ok(ApiError::TooManyRequests {
+            retry_after_secs: throttled.retry_after_secs,
+        })
+    }
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, FieldError};
 use super::state::AppState;
+use crate::db::audit::ClientInfo;
 use crate::domain::roles::{OrgType, Role, Scope};
 use crate::messaging::envelope::Actor;
 use crate::telemetry::TraceParent;
@@ -134,6 +135,8 @@ pub struct AuthUser {
     pub org_type: OrgType,
     /// Organisation id.
     pub org_id: Option<Uuid>,
+    /// The session (refresh-token family) the token belongs to.
+    pub session_id: Uuid,
 }
 
 impl AuthUser {
@@ -174,12 +177,58 @@ where
             tracing::info!(%error, "access token refused");
             ApiError::Unauthenticated
         })?;
+        if state.revoked_sessions.is_revoked(claims.sid).await {
+            tracing::info!(user = %claims.sub, "access token of an ended session refused");
+            return Err(ApiError::Unauthenticated);
+        }
         Ok(AuthUser {
             user_id: claims.sub,
             role: claims.role,
             org_type: claims.org_type,
             org_id: claims.org_id,
+            session_id: claims.sid,
         })
+    }
+}
+
+/// Longest `User-Agent` kept in the audit trail.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// Where a request came from, for the audit of security events: the peer address and the
+/// `User-Agent` (visible ASCII only, cut at 256 characters).
+pub struct Client(pub ClientInfo);
+
+impl Client {
+    /// The peer's address, if served with connection info.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.0.address.as_deref().and_then(|a| a.parse().ok())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_canonical().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .map(|v| {
+                v.as_bytes()
+                    .iter()
+                    .filter(|b| b.is_ascii_graphic() || **b == b' ')
+                    .take(MAX_USER_AGENT_CHARS)
+                    .map(|b| char::from(*b))
+                    .collect::<String>()
+            })
+            .filter(|ua| !ua.is_empty());
+        Ok(Client(ClientInfo {
+            address,
+            user_agent,
+        }))
     }
 }
 

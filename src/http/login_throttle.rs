@@ -1,87 +1,130 @@
-//! Failed-login throttle for emails that match no account.
+//! The login and refresh limits, applied (policy in [`crate::domain::login_limits`]).
 //!
-//! Known accounts are throttled by the counter in `users` (shared by every ingress). Unknown
-//! emails get the same treatment here, in memory, so that a 429 never reveals whether an
-//! account exists.
+//! Counters live in PostgreSQL, so they hold across every ingress. Known and unknown e-mails
+//! go through exactly the same counters and delays: a 429 or a slow answer never tells
+//! whether an account exists.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
 
-/// Bound on remembered emails, so a flood of random emails cannot exhaust memory.
-const MAX_ENTRIES: usize = 100_000;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
 
-/// Counts failures per email and locks after `max_failures` for `lockout`.
-pub struct LoginThrottle {
-    max_failures: u32,
-    lockout: Duration,
-    entries: Mutex<HashMap<String, Entry>>,
+use crate::config::LoginLimitConfig;
+use crate::db::login_limits::{self, Window};
+use crate::domain::login_limits::{LimitKey, slowdown};
+
+/// Why an attempt was refused before any password was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    /// Seconds until the window that refused it ends.
+    pub retry_after_secs: u64,
+    /// Whether this is the first refusal of the window (it is audited; the rest are not, so
+    /// a flood cannot flood the audit log).
+    pub first: bool,
 }
 
-#[derive(Clone, Copy)]
-struct Entry {
-    failures: u32,
-    locked_until: Option<Instant>,
+/// Applies [`LoginLimitConfig`] through the shared counters.
+pub struct LoginLimits {
+    config: LoginLimitConfig,
 }
 
-impl LoginThrottle {
-    /// A throttle with these limits.
-    pub fn new(max_failures: u32, lockout: Duration) -> Self {
-        Self {
-            max_failures,
-            lockout,
-            entries: Mutex::new(HashMap::new()),
-        }
+impl LoginLimits {
+    /// Limits with these settings.
+    pub fn new(config: LoginLimitConfig) -> Self {
+        Self { config }
     }
 
-    /// Seconds the email stays locked, if it is.
-    pub fn locked_for(&self, email: &str, now: Instant) -> Option<u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let until = entries.get(&email.to_lowercase())?.locked_until?;
-        (until > now).then(|| (until - now).as_secs().max(1))
-    }
-
-    /// Records a failure.
-    pub fn record_failure(&self, email: &str, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| e.locked_until.is_some_and(|until| until > now));
+    /// Before a login (or a current-password check): counts the attempt against the address,
+    /// refuses an address over its limits, then waits the account's slowdown.
+    pub async fn before_login(
+        &self,
+        db: &PgPool,
+        email: &str,
+        ip: IpAddr,
+    ) -> sqlx::Result<Result<(), Throttled>> {
+        let now = Utc::now();
+        let mut conn = db.acquire().await?;
+        let address = LimitKey::LoginAddress(ip).digest();
+        let hit = login_limits::hit(&mut conn, &address, self.config.address_window, now).await?;
+        if let Some(throttled) = over(hit, self.config.login_per_address, now) {
+            return Ok(Err(throttled));
         }
-        let entry = entries.entry(email.to_lowercase()).or_insert(Entry {
-            failures: 0,
-            locked_until: None,
-        });
-        if entry.locked_until.is_some_and(|until| until <= now) {
-            *entry = Entry {
-                failures: 0,
-                locked_until: None,
-            };
+        let window = self.config.failure_window;
+        let pair = LimitKey::AccountAddress(email, ip).digest();
+        let pair = login_limits::read(&mut conn, &pair, window, now).await?;
+        if pair.hits >= self.config.max_failures {
+            return Ok(Err(Throttled {
+                retry_after_secs: seconds_until(pair.ends_at, now),
+                first: false,
+            }));
         }
-        entry.failures += 1;
-        if entry.failures >= self.max_failures {
-            entry.failures = 0;
-            entry.locked_until = Some(now + self.lockout);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locks_after_max_failures_then_unlocks() {
-        let throttle = LoginThrottle::new(3, Duration::from_secs(60));
-        let t0 = Instant::now();
-        for _ in 0..2 {
-            throttle.record_failure("Nobody@Example.test", t0);
-        }
-        assert_eq!(throttle.locked_for("nobody@example.test", t0), None);
-        throttle.record_failure("nobody@example.test", t0);
-        assert_eq!(throttle.locked_for("NOBODY@example.test", t0), Some(60));
-        assert_eq!(
-            throttle.locked_for("nobody@example.test", t0 + Duration::from_secs(61)),
-            None
+        let account = LimitKey::Account(email).digest();
+        let account = login_limits::read(&mut conn, &account, window, now).await?;
+        drop(conn);
+        let delay = slowdown(
+            account.hits,
+            self.config.slowdown_after,
+            self.config.slowdown_base,
+            self.config.slowdown_max,
         );
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Ok(Ok(()))
     }
+
+    /// Counts a wrong password; `Some` when this failure made the address refused for the
+    /// account (audited as the throttle's start).
+    pub async fn failed(
+        &self,
+        db: &PgPool,
+        email: &str,
+        ip: IpAddr,
+    ) -> sqlx::Result<Option<Throttled>> {
+        let now = Utc::now();
+        let window = self.config.failure_window;
+        let mut tx = db.begin().await?;
+        let account = LimitKey::Account(email).digest();
+        login_limits::hit(&mut tx, &account, window, now).await?;
+        let pair = LimitKey::AccountAddress(email, ip).digest();
+        let pair = login_limits::hit(&mut tx, &pair, window, now).await?;
+        tx.commit().await?;
+        Ok((pair.hits == self.config.max_failures).then(|| Throttled {
+            retry_after_secs: seconds_until(pair.ends_at, now),
+            first: true,
+        }))
+    }
+
+    /// A right password: that address's failures on the account are forgotten (the account's
+    /// own count decays with its window, so an attacker cannot reset it by logging in
+    /// elsewhere).
+    pub async fn succeeded(&self, db: &PgPool, email: &str, ip: IpAddr) -> sqlx::Result<()> {
+        let mut conn = db.acquire().await?;
+        login_limits::clear(&mut conn, &LimitKey::AccountAddress(email, ip).digest()).await
+    }
+
+    /// Before a refresh: counts it against the address.
+    pub async fn before_refresh(
+        &self,
+        db: &PgPool,
+        ip: IpAddr,
+    ) -> sqlx::Result<Result<(), Throttled>> {
+        let now = Utc::now();
+        let mut conn = db.acquire().await?;
+        let key = LimitKey::RefreshAddress(ip).digest();
+        let hit = login_limits::hit(&mut conn, &key, self.config.address_window, now).await?;
+        Ok(over(hit, self.config.refresh_per_address, now).map_or(Ok(()), Err))
+    }
+}
+
+fn over(hit: Window, limit: u32, now: DateTime<Utc>) -> Option<Throttled> {
+    (hit.hits > limit).then(|| Throttled {
+        retry_after_secs: seconds_until(hit.ends_at, now),
+        first: hit.hits == limit + 1,
+    })
+}
+
+fn seconds_until(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    let millis = u64::try_from((until - now).num_milliseconds()).unwrap_or(0);
+    millis.div_ceil(1000).max(1)
 }

@@ -27,6 +27,7 @@ pub mod purchase_order_transitions;
 pub mod purchase_orders;
 pub mod request_metrics;
 pub mod request_trace;
+pub mod revoked_sessions;
 pub mod sales_orders;
 pub mod state;
 pub mod station_writes;
@@ -91,6 +92,8 @@ impl AppState {
         ns: Namespace,
     ) -> Self {
         let js = async_nats::jetstream::new(nats.clone());
+        let revoked_sessions =
+            revoked_sessions::RevokedSessions::spawn(db.clone(), config.auth.access_token_ttl);
         Self {
             command_lookup: CommandLookup::spawn(db.clone(), LOOKUP_GROUPS),
             command_publisher: GroupPublisher::spawn(js.clone(), PUBLISH_GROUPS),
@@ -99,10 +102,8 @@ impl AppState {
             js,
             ns,
             tokens: Arc::new(TokenKeys::new(&config.auth)),
-            login_throttle: Arc::new(login_throttle::LoginThrottle::new(
-                config.auth.login_max_failures,
-                config.auth.login_lockout,
-            )),
+            login_limits: Arc::new(login_throttle::LoginLimits::new(config.auth.limits.clone())),
+            revoked_sessions,
             closing: Arc::new(tokio::sync::watch::channel(false).0),
             consumer_rates: Arc::default(),
             config,

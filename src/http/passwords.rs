@@ -6,7 +6,7 @@
 //! with the audit row (which holds no hash, no password, no token) and the revocation of the
 //! user's refresh tokens, so neither a password nor its hash ever travels through JetStream.
 
-use std::time::Instant;
+use std::net::{IpAddr, Ipv6Addr};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,9 +14,9 @@ use chrono::Utc;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::auth::{actor_of, login_audit};
+use super::auth::{Auditor, actor_of};
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{AuthUser, RequestId, ValidJson};
+use super::extract::{AuthUser, Client, RequestId, ValidJson};
 use super::state::AppState;
 use crate::db::audit;
 use crate::db::{password_tokens, refresh_tokens, users};
@@ -101,23 +101,20 @@ async fn hash(new_password: String) -> ApiResult<String> {
 /// the caller's transaction.
 async fn set_password(
     tx: &mut sqlx::PgConnection,
-    state: &AppState,
+    audit: &Auditor<'_>,
     user: &users::UserRow,
     new_hash: &str,
-    (request_id, reason): (&RequestId, &str),
+    reason: &str,
 ) -> ApiResult<()> {
     let now = Utc::now();
     users::set_password_hash(&mut *tx, user.id, new_hash, now).await?;
     refresh_tokens::revoke_user(&mut *tx, user.id, now).await?;
-    let mut record = login_audit(
+    let record = audit.record(
         Some(actor_of(user)?),
-        AuditAction::Update,
-        request_id,
-        None,
-        now,
+        AuditAction::PasswordChanged,
+        Some(reason),
     );
-    record.reason = Some(reason.to_owned());
-    audit::record(&mut *tx, &state.ns, &[record]).await?;
+    audit::record(&mut *tx, &audit.state().ns, &[record]).await?;
     Ok(())
 }
 
@@ -129,9 +126,11 @@ async fn set_password(
         (status = 422, body = super::error::Problem)))]
 pub async fn reset(
     State(state): State<AppState>,
+    client: Client,
     request_id: RequestId,
     ValidJson(body): ValidJson<PasswordResetRequest>,
 ) -> ApiResult<StatusCode> {
+    let audit = Auditor::new(&state, &request_id, &client);
     if body.token.is_empty() || body.token.len() > 200 {
         return Err(ApiError::PasswordToken(TokenRefusal::Invalid));
     }
@@ -154,7 +153,7 @@ pub async fn reset(
     let new_hash = hash(body.new_password).await?;
     password_tokens::mark_used(&mut tx, token.id, now).await?;
     let why = "password set with a one-time token";
-    set_password(&mut tx, &state, &user, &new_hash, (&request_id, why)).await?;
+    set_password(&mut tx, &audit, &user, &new_hash, why).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -168,9 +167,11 @@ pub async fn reset(
 pub async fn change(
     State(state): State<AppState>,
     auth: AuthUser,
+    client: Client,
     request_id: RequestId,
     ValidJson(body): ValidJson<PasswordChangeRequest>,
 ) -> ApiResult<StatusCode> {
+    let audit = Auditor::new(&state, &request_id, &client);
     if body.current_password.len() > password_policy::MAX_BYTES {
         return Err(wrong_current());
     }
@@ -179,9 +180,11 @@ pub async fn change(
         .await?
         .filter(|u| u.active)
         .ok_or(ApiError::Unauthenticated)?;
-    // Guessing the current password here is guessing it at login: the same throttle.
-    if let Some(retry_after_secs) = state.login_throttle.locked_for(&user.email, Instant::now()) {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
+    // Guessing the current password here is guessing it at login: the same limits.
+    let ip = client.ip().unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    let limits = &state.login_limits;
+    if let Err(throttled) = limits.before_login(&state.db, &user.email, ip).await? {
+        return Err(audit.throttled(Some(auth.actor()), throttled).await?);
     }
     let (current, stored) = (body.current_password, user.password_hash.clone());
     let verified =
@@ -189,15 +192,17 @@ pub async fn change(
             .await
             .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     if !verified {
-        state
-            .login_throttle
-            .record_failure(&user.email, Instant::now());
+        if limits.failed(&state.db, &user.email, ip).await?.is_some() {
+            let why = "too many wrong current passwords from this address";
+            let record = audit.record(Some(auth.actor()), AuditAction::AccountThrottled, Some(why));
+            audit.write(&[record]).await?;
+        }
         return Err(wrong_current());
     }
     check_policy(&body.new_password, &user.email)?;
     let new_hash = hash(body.new_password).await?;
     let why = "own password changed";
-    set_password(&mut tx, &state, &user, &new_hash, (&request_id, why)).await?;
+    set_password(&mut tx, &audit, &user, &new_hash, why).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

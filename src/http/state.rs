@@ -6,7 +6,8 @@ use async_nats::jetstream;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use super::login_throttle::LoginThrottle;
+use super::login_throttle::LoginLimits;
+use super::revoked_sessions::RevokedSessions;
 use crate::config::Config;
 use crate::db::command_lookup::CommandLookup;
 use crate::messaging::Namespace;
@@ -28,8 +29,10 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Configuration.
     pub config: Arc<Config>,
-    /// Failed-login throttle for emails that match no account.
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Login and refresh limits (shared through PostgreSQL).
+    pub login_limits: Arc<LoginLimits>,
+    /// Sessions whose access tokens are refused.
+    pub revoked_sessions: Arc<RevokedSessions>,
     /// Set when the ingress is shutting down: long-lived responses (event streams) end, so
     /// the graceful drain does not wait for them forever.
     pub closing: Arc<watch::Sender<bool>>,

@@ -31,6 +31,8 @@ pub struct Claims {
     pub exp: i64,
     /// Token id.
     pub jti: Uuid,
+    /// The session (refresh-token family) it belongs to: revoking the session refuses it.
+    pub sid: Uuid,
 }
 
 /// Why a token was refused; the HTTP layer answers 401 to all of them alike.
@@ -73,13 +75,14 @@ impl TokenKeys {
         self.ttl
     }
 
-    /// Issues a token for a user at `now`.
+    /// Issues a token for a user's session at `now`.
     pub fn issue(
         &self,
         user_id: Uuid,
         role: Role,
         org_type: OrgType,
         org_id: Option<Uuid>,
+        session_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<String, InvalidToken> {
         let iat = now.timestamp();
@@ -93,6 +96,7 @@ impl TokenKeys {
             iat,
             exp: iat + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
             jti: Uuid::new_v4(),
+            sid: session_id,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| InvalidToken(e.to_string()))
@@ -118,8 +122,16 @@ mod tests {
             audience: "bluewhale-api".into(),
             access_token_ttl: Duration::from_secs(900),
             refresh_token_ttl: Duration::from_secs(3600),
-            login_max_failures: 5,
-            login_lockout: Duration::from_secs(60),
+            limits: crate::config::LoginLimitConfig {
+                login_per_address: 60,
+                refresh_per_address: 60,
+                address_window: Duration::from_secs(60),
+                max_failures: 5,
+                failure_window: Duration::from_secs(60),
+                slowdown_after: 5,
+                slowdown_base: Duration::from_millis(250),
+                slowdown_max: Duration::from_secs(3),
+            },
         }
     }
 
@@ -131,12 +143,19 @@ mod tests {
         let user = Uuid::from_u128(1);
         let org = Some(Uuid::from_u128(2));
         let token = keys
-            .issue(user, Role::Station, OrgType::Station, org, Utc::now())
+            .issue(
+                user,
+                Role::Station,
+                OrgType::Station,
+                org,
+                Uuid::from_u128(9),
+                Utc::now(),
+            )
             .unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!(
-            (claims.sub, claims.role, claims.org_id),
-            (user, Role::Station, org)
+            (claims.sub, claims.role, claims.org_id, claims.sid),
+            (user, Role::Station, org, Uuid::from_u128(9))
         );
     }
 
@@ -146,18 +165,39 @@ mod tests {
         let user = Uuid::from_u128(1);
         let long_ago = Utc::now() - chrono::Duration::hours(2);
         let expired = keys
-            .issue(user, Role::Admin, OrgType::Bluewhale, None, long_ago)
+            .issue(
+                user,
+                Role::Admin,
+                OrgType::Bluewhale,
+                None,
+                Uuid::from_u128(9),
+                long_ago,
+            )
             .unwrap();
         assert!(keys.verify(&expired).is_err(), "expired");
 
         let other = TokenKeys::new(&config("another-secret-of-sufficient-length!!"));
         let forged = other
-            .issue(user, Role::Admin, OrgType::Bluewhale, None, Utc::now())
+            .issue(
+                user,
+                Role::Admin,
+                OrgType::Bluewhale,
+                None,
+                Uuid::from_u128(9),
+                Utc::now(),
+            )
             .unwrap();
         assert!(keys.verify(&forged).is_err(), "signed with another key");
 
         let good = keys
-            .issue(user, Role::Station, OrgType::Station, None, Utc::now())
+            .issue(
+                user,
+                Role::Station,
+                OrgType::Station,
+                None,
+                Uuid::from_u128(9),
+                Utc::now(),
+            )
             .unwrap();
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
         let payload = String::from_utf8(
@@ -183,7 +223,14 @@ mod tests {
         let mut foreign_config = config(SECRET);
         foreign_config.audience = "another-api".into();
         let foreign = TokenKeys::new(&foreign_config)
-            .issue(user, Role::Admin, OrgType::Bluewhale, None, Utc::now())
+            .issue(
+                user,
+                Role::Admin,
+                OrgType::Bluewhale,
+                None,
+                Uuid::from_u128(9),
+                Utc::now(),
+            )
             .unwrap();
         assert!(keys.verify(&foreign).is_err(), "wrong audience");
     }

@@ -61,6 +61,8 @@ async fn the_overview_shows_queues_throughput_dead_letters_and_processes() {
         .await
         .unwrap();
     wait_for("dead letter", async || app.count("dead_letters").await == 1).await;
+    // The overview's outbox figure is compared with the table: let the relay settle first.
+    app.wait_until_outbox_empty().await;
 
     let seen = overview(&app, &admin).await;
     let workers = consumer(&seen, "COMMANDS", "order-workers");

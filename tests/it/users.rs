@@ -408,7 +408,7 @@ async fn users_change_their_own_password_knowing_the_current_one() {
     );
     assert_eq!(login(&app, world::STATION_EMAIL, NEW_PASSWORD).await.0, 200);
     let reason: Option<String> = sqlx::query_scalar(
-        "SELECT reason FROM audit_log WHERE entity_id = $1 AND action = 'UPDATE' ORDER BY occurred_at DESC LIMIT 1",
+        "SELECT reason FROM audit_log WHERE entity_id = $1 AND action = 'PASSWORD_CHANGED' ORDER BY occurred_at DESC LIMIT 1",
     )
     .bind(world::user_id(world::STATION_EMAIL))
     .fetch_one(&app.db)

@@ -871,6 +871,34 @@ impl TestApp {
         (stop, task)
     }
 
+    /// Runs another ingress on the app's database and namespace until the sender is dropped
+    /// (or sent to); returns its base URL: limits and revocations must hold across ingresses.
+    pub async fn second_ingress(
+        &self,
+    ) -> (String, oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = bluewhale::http::AppState::new(
+            Arc::new(self.config.clone()),
+            PgPool::connect(&self.config.database.url)
+                .await
+                .expect("second ingress pool"),
+            self.nats.clone(),
+            self.ns.clone(),
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            bluewhale::http::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .map_err(anyhow::Error::from)
+        });
+        (base_url, stop, task)
+    }
+
     /// Whether the worker started by [`TestApp::start_worker`] is still running (has not
     /// returned, with an error or otherwise).
     pub fn worker_running(&self) -> bool {

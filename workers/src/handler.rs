@@ -205,6 +205,6 @@ pub fn audit_of<C>(
         command_id: Some(cmd.id),
         request_id: cmd.request_id.clone(),
         reason: reason.map(str::to_owned),
-        client_address: None,
+        client: None,
     }
 }

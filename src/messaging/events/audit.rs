@@ -38,8 +38,20 @@ pub struct AuditRecord {
     pub request_id: Option<String>,
     /// Free-text reason, where the action takes one.
     pub reason: Option<String>,
-    /// Client address, for authentication events.
-    pub client_address: Option<String>,
+    /// Where a security event came from. Personal data with a retention limit: stored apart
+    /// from the append-only row (`audit_clients`) and never published with the event, since
+    /// a stream cannot forget it.
+    #[serde(skip)]
+    pub client: Option<ClientInfo>,
+}
+
+/// The client behind a security event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// Peer address.
+    pub address: Option<String>,
+    /// `User-Agent` header, bounded.
+    pub user_agent: Option<String>,
 }
 
 /// `audit.recorded` v2: the audit rows one command wrote, in the order it wrote them.

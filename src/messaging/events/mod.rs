@@ -19,7 +19,7 @@ use super::Namespace;
 use super::correlation::Correlation;
 use crate::domain::roles::Scope;
 
-pub use audit::{AuditRecord, AuditRecorded};
+pub use audit::{AuditRecord, AuditRecorded, ClientInfo};
 pub use contracts::{ContractChanged, ContractEventKind};
 pub use orders::{OrderProcessed, OrderStatusChanged};
 pub use purchase_orders::{PurchaseOrderChanged, PurchaseOrderCreated};

@@ -183,7 +183,7 @@ impl Audit {
                     command_id: None,
                     request_id: None,
                     reason: Some("demo data seed".to_owned()),
-                    client_address: None,
+                    client: None,
                 });
             }
         }

@@ -71,15 +71,15 @@ impl<K: MasterTable + RecordCommand> EachHandler for RecordChangeHandler<K> {
             command_id: cmd.id,
             now: ctx.now,
         };
-        let reason = K::write_related(&mut *tx, write).await?;
+        let related = K::write_related(&mut *tx, write).await?;
         let diff = changes(
             before.map(serde_json::to_value).transpose()?.as_ref(),
             Some(&serde_json::to_value(&after.fields)?),
         );
-        let action = if stored.is_none() {
-            AuditAction::Create
-        } else {
-            AuditAction::Update
+        let action = match (&stored, related.action) {
+            (None, _) => AuditAction::Create,
+            (Some(_), Some(specific)) => specific,
+            (Some(_), None) => AuditAction::Update,
         };
         let audit = audit_of(
             cmd,
@@ -87,7 +87,7 @@ impl<K: MasterTable + RecordCommand> EachHandler for RecordChangeHandler<K> {
             action,
             (K::ENTITY, data.id),
             diff,
-            reason.as_deref(),
+            related.reason.as_deref(),
         );
         Ok(Decision {
             outcome: Outcome::Applied,

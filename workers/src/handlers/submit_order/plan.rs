@@ -467,7 +467,7 @@ impl Audit<'_> {
             command_id: Some(self.cmd.id),
             request_id: self.cmd.request_id.clone(),
             reason: None,
-            client_address: None,
+            client: None,
         });
     }
 }
