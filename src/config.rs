@@ -120,6 +120,12 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     /// Request timeout (BW_REQUEST_TIMEOUT_SECS); `Prefer: wait` requests get their wait on top.
     pub request_timeout: Duration,
+    /// `Strict-Transport-Security` max-age, for an ingress served behind TLS
+    /// (BW_HSTS_MAX_AGE_SECS; unset: no header, since plain HTTP cannot promise TLS).
+    pub hsts_max_age: Option<Duration>,
+    /// Browser origins allowed to call the API cross-origin (BW_CORS_ALLOWED_ORIGINS,
+    /// comma-separated `scheme://host[:port]`; default none: no CORS headers at all).
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// Worker settings.
@@ -306,6 +312,17 @@ impl Config {
                 addr: env.parse_or("BW_HTTP_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)))?,
                 body_limit_bytes: env.positive("BW_BODY_LIMIT_BYTES", 262_144)?,
                 request_timeout: env.seconds("BW_REQUEST_TIMEOUT_SECS", 10)?,
+                hsts_max_age: match env.raw("BW_HSTS_MAX_AGE_SECS") {
+                    None => None,
+                    Some(_) => Some(env.seconds("BW_HSTS_MAX_AGE_SECS", 0)?),
+                },
+                cors_allowed_origins: parse_origins(
+                    &env.raw("BW_CORS_ALLOWED_ORIGINS").unwrap_or_default(),
+                )
+                .map_err(|message| ConfigError {
+                    var: "BW_CORS_ALLOWED_ORIGINS",
+                    message,
+                })?,
             },
             worker: WorkerConfig {
                 concurrency: env.positive("BW_WORKER_CONCURRENCY", 2)?,
@@ -384,6 +401,32 @@ impl WebhookConfig {
             secret_overlap: env.seconds("BW_WEBHOOK_SECRET_OVERLAP_SECS", 86_400)?,
         })
     }
+}
+
+/// Exact origins (`https://app.example.com`, `http://localhost:3000`): a scheme, a host, an
+/// optional port, nothing else; `*` is refused (credentials travel in headers).
+fn parse_origins(list: &str) -> Result<Vec<String>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .ok_or_else(|| format!("{origin:?} is not an http(s) origin"))?;
+            let valid = !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+            if valid {
+                Ok(origin.to_owned())
+            } else {
+                Err(format!(
+                    "{origin:?} is not an origin (scheme://host[:port], no path)"
+                ))
+            }
+        })
+        .collect()
 }
 
 /// Typed access to an environment lookup.
@@ -500,5 +543,17 @@ mod tests {
         assert!(!printed.contains(SECRET.1));
         assert!(!printed.contains(KEY.1));
         assert!(printed.contains("Secret(***)"));
+    }
+
+    #[test]
+    fn cors_origins_are_exact_http_origins() {
+        assert_eq!(
+            parse_origins(" https://app.example.com, http://localhost:3000 ,").unwrap(),
+            ["https://app.example.com", "http://localhost:3000"]
+        );
+        assert!(parse_origins("").unwrap().is_empty());
+        for bad in ["*", "app.example.com", "https://app.example.com/path", "https://"] {
+            assert!(parse_origins(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -44,10 +44,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::routing::{get, post, put};
 use tower::ServiceBuilder;
+use tower::util::option_layer;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -341,6 +343,8 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
+                .layer(option_layer(hsts(state.config.http.hsts_max_age)))
+                .layer(option_layer(cors(&state.config.http.cors_allowed_origins)))
                 // A client's id travels into logs, audit rows and NATS headers: one that is not
                 // 1–128 visible ASCII characters is replaced by ours.
                 .layer(axum::middleware::map_request(drop_invalid_request_id))
@@ -361,6 +365,57 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// `Strict-Transport-Security` on every answer when the ingress is served behind TLS.
+fn hsts(max_age: Option<Duration>) -> Option<SetResponseHeaderLayer<HeaderValue>> {
+    let value = HeaderValue::try_from(format!(
+        "max-age={}; includeSubDomains",
+        max_age?.as_secs()
+    ))
+    .ok()?;
+    Some(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        value,
+    ))
+}
+
+/// Cross-origin access for the configured browser origins only (none by default: then no
+/// CORS header is ever sent and browsers keep other sites out).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let layer = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("prefer"),
+            HeaderName::from_static("last-event-id"),
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::RETRY_AFTER,
+            REQUEST_ID,
+        ])
+        .max_age(Duration::from_secs(600));
+    Some(layer)
 }
 
 /// Longest client-sent `x-request-id` kept.

@@ -19,6 +19,7 @@ mod ops_page;
 mod orders;
 mod sales_orders;
 mod scoping;
+mod security_headers;
 mod seed;
 mod sessions;
 mod tracing;
