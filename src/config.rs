@@ -145,6 +145,12 @@ pub struct WorkerConfig {
     /// How often the contract expiry job runs, across all workers together
     /// (BW_CONTRACT_EXPIRY_INTERVAL_SECS).
     pub contract_expiry_interval: Duration,
+    /// How often the personal-data retention job runs, across all workers together
+    /// (BW_RETENTION_INTERVAL_SECS).
+    pub retention_interval: Duration,
+    /// How long client addresses and user agents of security events are kept
+    /// (BW_CLIENT_DATA_RETENTION_DAYS).
+    pub client_data_retention: Duration,
 }
 
 /// Webhook endpoint rules and delivery settings (ingress and notifier).
@@ -331,6 +337,10 @@ impl Config {
                 ack_wait: env.seconds("BW_ACK_WAIT_SECS", 30)?,
                 drain_timeout: env.seconds("BW_DRAIN_TIMEOUT_SECS", 25)?,
                 contract_expiry_interval: env.seconds("BW_CONTRACT_EXPIRY_INTERVAL_SECS", 300)?,
+                retention_interval: env.seconds("BW_RETENTION_INTERVAL_SECS", 3600)?,
+                client_data_retention: Duration::from_secs(
+                    86_400 * env.positive::<u64>("BW_CLIENT_DATA_RETENTION_DAYS", 90)?,
+                ),
             },
             webhook: WebhookConfig::from_env(&env)?,
             notifier: NotifierConfig {
@@ -552,7 +562,12 @@ mod tests {
             ["https://app.example.com", "http://localhost:3000"]
         );
         assert!(parse_origins("").unwrap().is_empty());
-        for bad in ["*", "app.example.com", "https://app.example.com/path", "https://"] {
+        for bad in [
+            "*",
+            "app.example.com",
+            "https://app.example.com/path",
+            "https://",
+        ] {
             assert!(parse_origins(bad).is_err(), "{bad}");
         }
     }

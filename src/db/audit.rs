@@ -64,6 +64,19 @@ pub async fn insert_many(conn: &mut PgConnection, records: &[AuditRecord]) -> sq
     insert_clients(conn, records).await
 }
 
+/// Deletes the client details of security events older than `before` (retention); the audit
+/// rows they belong to stay as they are.
+pub async fn purge_clients(
+    conn: &mut PgConnection,
+    before: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM audit_clients WHERE occurred_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// The client rows of security events (few per statement: logins, refreshes, refusals).
 async fn insert_clients(conn: &mut PgConnection, records: &[AuditRecord]) -> sqlx::Result<()> {
     for r in records {

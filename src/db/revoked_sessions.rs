@@ -36,3 +36,12 @@ pub async fn since(pool: &PgPool, since: DateTime<Utc>) -> sqlx::Result<Vec<Uuid
         .fetch_all(pool)
         .await
 }
+
+/// Deletes revocations older than `before` (no access token of theirs can be live).
+pub async fn purge(conn: &mut PgConnection, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM revoked_sessions WHERE revoked_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

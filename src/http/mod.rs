@@ -369,11 +369,8 @@ pub fn router(state: AppState) -> Router {
 
 /// `Strict-Transport-Security` on every answer when the ingress is served behind TLS.
 fn hsts(max_age: Option<Duration>) -> Option<SetResponseHeaderLayer<HeaderValue>> {
-    let value = HeaderValue::try_from(format!(
-        "max-age={}; includeSubDomains",
-        max_age?.as_secs()
-    ))
-    .ok()?;
+    let value =
+        HeaderValue::try_from(format!("max-age={}; includeSubDomains", max_age?.as_secs())).ok()?;
     Some(SetResponseHeaderLayer::overriding(
         header::STRICT_TRANSPORT_SECURITY,
         value,

@@ -17,6 +17,7 @@ mod notifications;
 mod ops_overview;
 mod ops_page;
 mod orders;
+mod retention;
 mod sales_orders;
 mod scoping;
 mod security_headers;

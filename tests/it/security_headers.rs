@@ -52,7 +52,10 @@ async fn hsts_and_cors_follow_their_settings() {
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(methods.contains("POST") && methods.contains("PATCH"), "{methods}");
+    assert!(
+        methods.contains("POST") && methods.contains("PATCH"),
+        "{methods}"
+    );
     let headers = allowed.headers()["access-control-allow-headers"]
         .to_str()
         .unwrap()
@@ -61,7 +64,10 @@ async fn hsts_and_cors_follow_their_settings() {
 
     let foreign = preflight(&app, "https://evil.example").await;
     assert!(
-        foreign.headers().get("access-control-allow-origin").is_none(),
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
         "an origin off the list gets no grant"
     );
     app.cleanup().await;
@@ -78,9 +84,23 @@ async fn by_default_there_is_no_hsts_and_no_cross_origin_grant() {
         .await
         .unwrap();
     assert!(health.headers().get("strict-transport-security").is_none());
-    assert!(health.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        health
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
     let refused = preflight(&app, ALLOWED).await;
-    assert!(refused.headers().get("access-control-allow-origin").is_none());
-    assert_eq!(refused.status(), 405, "no preflight handling without an allow-list");
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert_eq!(
+        refused.status(),
+        405,
+        "no preflight handling without an allow-list"
+    );
     app.cleanup().await;
 }

@@ -16,6 +16,7 @@ use bluewhale::messaging::envelope::{Actor, Envelope};
 use bluewhale::messaging::publish::publish_command;
 
 use crate::context::WorkerContext;
+use crate::periodic;
 
 /// Name of the job's row in `scheduled_jobs`.
 pub const JOB: &str = "contract_expiry";
@@ -23,22 +24,14 @@ pub const JOB: &str = "contract_expiry";
 const PER_RUN: i64 = 1_000;
 
 /// Runs the job every `interval` until `stop` turns true.
-pub async fn run(ctx: WorkerContext, tz: Tz, interval: Duration, mut stop: watch::Receiver<bool>) {
-    loop {
-        match run_once(&ctx, tz, interval).await {
-            Ok(Some(issued)) if issued > 0 => {
-                tracing::info!(issued, "contract expiry: expire commands published");
-            }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(error = %error, "contract expiry run failed; retried next interval")
-            }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => return,
-        }
-    }
+pub async fn run(ctx: WorkerContext, tz: Tz, interval: Duration, stop: watch::Receiver<bool>) {
+    periodic::every(
+        interval,
+        stop,
+        "contract expiry: expire commands published",
+        || run_once(&ctx, tz, interval),
+    )
+    .await;
 }
 
 /// One run, if this worker claims it: the number of commands published, or `None` when
@@ -50,9 +43,7 @@ pub async fn run_once(
 ) -> anyhow::Result<Option<usize>> {
     let now = Utc::now();
     let mut tx = ctx.db.begin().await?;
-    // A little less than the interval, so that timer drift never skips a run.
-    let spacing = chrono::Duration::from_std(interval.mul_f64(0.9))?;
-    if !scheduled_jobs::claim(&mut tx, JOB, spacing, now).await? {
+    if !scheduled_jobs::claim(&mut tx, JOB, periodic::spacing(interval)?, now).await? {
         return Ok(None);
     }
     let today = order_date(now, tz);

@@ -11,6 +11,8 @@ pub mod drain;
 pub mod failpoint;
 pub mod handler;
 pub mod handlers;
+pub mod periodic;
+pub mod personal_data_retention;
 pub mod registry;
 pub mod relay;
 pub mod runner;
@@ -94,6 +96,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> a
         ctx.clone(),
         config.business_timezone,
         config.worker.contract_expiry_interval,
+        background_stop.clone(),
+    ));
+    let retention = tokio::spawn(personal_data_retention::run(
+        ctx.clone(),
+        config.worker.client_data_retention,
+        config.worker.retention_interval,
         background_stop,
     ));
     tracing::info!(
@@ -116,6 +124,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> a
     let _ = stop_background.send(true);
     // A run in progress holds only its own transaction: abandoning it gives the run back.
     expiry.abort();
+    retention.abort();
     match drain.bounded(&mut relay).await {
         Some(joined) => joined.context("outbox relay task")?,
         None => {
