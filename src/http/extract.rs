@@ -199,6 +199,32 @@ const MAX_USER_AGENT_CHARS: usize = 256;
 pub struct Client(pub ClientInfo);
 
 impl Client {
+    /// The client of a request, from its connection info and headers.
+    pub fn of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
+        let address = extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_canonical().to_string());
+        Client(ClientInfo {
+            address,
+            user_agent: Self::user_agent_of(headers),
+        })
+    }
+
+    /// The request's `User-Agent`, bounded and reduced to visible ASCII.
+    fn user_agent_of(headers: &axum::http::HeaderMap) -> Option<String> {
+        headers
+            .get(header::USER_AGENT)
+            .map(|v| {
+                v.as_bytes()
+                    .iter()
+                    .filter(|b| b.is_ascii_graphic() || **b == b' ')
+                    .take(MAX_USER_AGENT_CHARS)
+                    .map(|b| char::from(*b))
+                    .collect::<String>()
+            })
+            .filter(|ua| !ua.is_empty())
+    }
+
     /// The peer's address, if served with connection info.
     pub fn ip(&self) -> Option<std::net::IpAddr> {
         self.0.address.as_deref().and_then(|a| a.parse().ok())
@@ -209,26 +235,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_canonical().to_string());
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .map(|v| {
-                v.as_bytes()
-                    .iter()
-                    .filter(|b| b.is_ascii_graphic() || **b == b' ')
-                    .take(MAX_USER_AGENT_CHARS)
-                    .map(|b| char::from(*b))
-                    .collect::<String>()
-            })
-            .filter(|ua| !ua.is_empty());
-        Ok(Client(ClientInfo {
-            address,
-            user_agent,
-        }))
+        Ok(Client::of(&parts.extensions, &parts.headers))
     }
 }
 
@@ -246,13 +253,19 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestId {
-            id: parts
-                .headers
+        Ok(RequestId::of(&parts.extensions, &parts.headers))
+    }
+}
+
+impl RequestId {
+    /// The correlation of a request, from its headers and extensions.
+    pub fn of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
+        RequestId {
+            id: headers
                 .get(super::REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-            trace: parts.extensions.get::<TraceParent>().copied(),
-        })
+            trace: extensions.get::<TraceParent>().copied(),
+        }
     }
 }

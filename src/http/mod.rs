@@ -1,5 +1,6 @@
 //! The HTTP ingress: authenticates, validates, publishes commands, serves read-only queries.
 
+pub mod access_denied_audit;
 pub mod auth;
 pub mod carts;
 pub mod catalogue;
@@ -313,6 +314,10 @@ pub fn router(state: AppState) -> Router {
         .merge(master_data_routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access_denied_audit::audit_access_denied,
+        ))
         // Every API answer is someone's data (tokens included): no cache may keep it.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

@@ -20,6 +20,7 @@ mod orders;
 mod retention;
 mod sales_orders;
 mod scoping;
+mod security_audit;
 mod security_headers;
 mod seed;
 mod sessions;
