@@ -3,6 +3,16 @@
 
 use bluewhale_tests::{TestApp, world};
 
+/// Actor, role, reason, request id, client address, user agent.
+type DeniedRow = (
+    Option<uuid::Uuid>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 #[tokio::test]
 async fn every_403_is_audited_with_the_actor_the_request_and_the_client() {
     let app = TestApp::options().without_worker().spawn().await;
@@ -33,14 +43,7 @@ async fn every_403_is_audited_with_the_actor_the_request_and_the_client() {
         .await;
     assert_eq!(missing.status(), 404);
 
-    let rows: Vec<(
-        Option<uuid::Uuid>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<DeniedRow> = sqlx::query_as(
         "SELECT a.actor_user_id, a.actor_role, a.reason, a.request_id, c.client_address, \
              c.user_agent FROM audit_log a LEFT JOIN audit_clients c ON c.audit_id = a.id \
              WHERE a.action = 'ACCESS_DENIED'",
