@@ -5,6 +5,8 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use super::keyset::Position;
+
 use crate::domain::dead_letter_resolution::{DeadLetterFacts, DeadLetterStatus};
 
 /// A dead letter about to be recorded.
@@ -161,15 +163,6 @@ pub struct DeadLetterFilter {
     pub reason: Option<String>,
 }
 
-/// A position in the newest-first order: the last row of the previous page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Its creation time.
-    pub created_at: DateTime<Utc>,
-    /// Its id (ties on time).
-    pub id: Uuid,
-}
-
 /// Up to `limit` dead letters after `after`, newest first (keyset paging: stable while new
 /// ones arrive).
 pub async fn list(
@@ -188,7 +181,7 @@ pub async fn list(
     ))
     .bind(filter.status.map(DeadLetterStatus::as_str))
     .bind(filter.reason.as_deref())
-    .bind(after.map(|p| p.created_at))
+    .bind(after.map(|p| p.at))
     .bind(after.map(|p| p.id))
     .bind(limit)
     .fetch_all(db)

@@ -1,6 +1,7 @@
 //! PostgreSQL access: one module per aggregate, functions taking a connection or transaction.
 
 pub mod audit;
+pub mod audit_trail;
 pub mod carts;
 pub mod catalogue;
 pub mod command_lookup;
@@ -11,6 +12,7 @@ pub mod contract_history;
 pub mod contract_writes;
 pub mod contracts;
 pub mod dead_letters;
+pub mod keyset;
 pub mod login_limits;
 pub mod master_record_checks;
 pub mod master_records;

@@ -1,6 +1,7 @@
 //! The HTTP ingress: authenticates, validates, publishes commands, serves read-only queries.
 
 pub mod access_denied_audit;
+pub mod audit_trail;
 pub mod auth;
 pub mod carts;
 pub mod catalogue;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod event_stream;
 pub mod extract;
 pub mod health;
+pub mod keyset_page;
 pub mod login_throttle;
 pub mod master_record_writes;
 pub mod me;
@@ -270,6 +272,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/orders", post(orders::submit).get(orders::list))
         .route("/orders/{id}", get(orders::get))
+        .route("/orders/{id}/audit", get(audit_trail::order_trail))
+        .route("/audit", get(audit_trail::list))
         .route("/sales-orders", get(sales_orders::list))
         .route("/sales-orders/{id}", get(sales_orders::get))
         .route("/sales-orders/{id}/invoice", post(sales_orders::invoice))
@@ -278,6 +282,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/purchase-orders/{id}/history",
             get(purchase_orders::history),
+        )
+        .route(
+            "/purchase-orders/{id}/audit",
+            get(audit_trail::purchase_order_trail),
         )
         .route(
             "/purchase-orders/{id}/confirm",

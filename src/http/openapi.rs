@@ -4,10 +4,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, carts, catalogue, commands, contract_writes, contracts, event_stream, health, me,
-    ops_dead_letters, ops_overview, orders, passwords, product_writes, purchase_order_transitions,
-    purchase_orders, sales_orders, station_writes, supplier_writes, user_writes,
-    webhook_deliveries, webhook_endpoints,
+    audit_trail, auth, carts, catalogue, commands, contract_writes, contracts, event_stream,
+    health, me, ops_dead_letters, ops_overview, orders, passwords, product_writes,
+    purchase_order_transitions, purchase_orders, sales_orders, station_writes, supplier_writes,
+    user_writes, webhook_deliveries, webhook_endpoints,
 };
 
 /// The API description, generated from the handlers.
@@ -40,6 +40,7 @@ use super::{
         purchase_order_transitions::archive,
         sales_orders::list, sales_orders::get, sales_orders::invoice,
         commands::get, event_stream::stream,
+        audit_trail::list, audit_trail::order_trail, audit_trail::purchase_order_trail,
         webhook_endpoints::create, webhook_endpoints::list, webhook_endpoints::get,
         webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::secret,
         webhook_endpoints::rotate_secret, webhook_deliveries::test, webhook_deliveries::messages,
@@ -51,7 +52,7 @@ use super::{
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "catalogue"), (name = "users"), (name = "contracts"), (name = "carts"), (name = "orders"),
-        (name = "purchase orders"), (name = "sales orders"), (name = "commands"), (name = "events"), (name = "webhooks"), (name = "ops"), (name = "health"))
+        (name = "purchase orders"), (name = "sales orders"), (name = "commands"), (name = "events"), (name = "audit"), (name = "webhooks"), (name = "ops"), (name = "health"))
 )]
 pub struct ApiDoc;
 

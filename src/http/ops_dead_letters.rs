@@ -7,8 +7,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,9 +17,11 @@ use super::command_path::{self, Answer, CommandStatus, Submission, request_hash}
 use super::commands::command_status;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{AuthUser, PathId, RequestId, ValidJson, ValidQuery};
+use super::keyset_page;
 use super::state::AppState;
 use super::write_request::WriteRequest;
-use crate::db::dead_letters::{self, DeadLetterFilter, DeadLetterRow, Position};
+use crate::db::dead_letters::{self, DeadLetterFilter, DeadLetterRow};
+use crate::db::keyset::Position;
 use crate::domain::dead_letter_reason::DeadLetterReason;
 use crate::domain::dead_letter_resolution::{
     DeadLetterStatus, Resolution, authorise, check_resolution,
@@ -30,8 +30,6 @@ use crate::domain::text::text_issues;
 use crate::messaging::command::{CommandSpec, ResourceRef, command_id_for};
 use crate::messaging::commands::ResolveDeadLetter;
 
-const DEFAULT_LIMIT: u32 = 20;
-const MAX_LIMIT: u32 = 100;
 /// Dead letters one bulk request resolves at most; `more` says when others match.
 pub const MAX_BULK: usize = 500;
 const MAX_REASON: usize = 500;
@@ -174,32 +172,6 @@ fn parse_reason(value: Option<String>, field: &'static str) -> ApiResult<Option<
     }
 }
 
-/// The cursor is the last row's position, opaque to clients.
-fn encode_cursor(position: Position) -> String {
-    let text = format!("{}|{}", position.created_at.timestamp_micros(), position.id);
-    URL_SAFE_NO_PAD.encode(text)
-}
-
-fn decode_cursor(cursor: &str) -> ApiResult<Position> {
-    let bad = || {
-        invalid(
-            "cursor",
-            "INVALID_CURSOR",
-            "cursor is not one this API gave",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (micros, id) = text.split_once('|').ok_or_else(bad)?;
-    let created_at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    let id = id.parse().map_err(|_| bad())?;
-    Ok(Position { created_at, id })
-}
-
 /// Dead letters, newest first, keyset-paged.
 #[utoipa::path(get, path = "/api/v1/ops/dead-letters", tag = "ops", params(DeadLetterQuery),
     security(("bearer" = [])),
@@ -215,24 +187,17 @@ pub async fn list(
         status: parse_status(query.status.as_deref())?,
         reason: parse_reason(query.reason, "reason")?,
     };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(invalid(
-            "limit",
-            "OUT_OF_RANGE",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let limit = keyset_page::limit(query.limit)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(keyset_page::decode_cursor)
+        .transpose()?;
     // One more than asked tells whether a next page exists.
-    let mut rows = dead_letters::list(&state.db, &filter, after, i64::from(limit) + 1).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = rows.last().filter(|_| more).map(|row| {
-        encode_cursor(Position {
-            created_at: row.created_at,
-            id: row.id,
-        })
+    let rows = dead_letters::list(&state.db, &filter, after, i64::from(limit) + 1).await?;
+    let (rows, next_cursor) = keyset_page::page(rows, limit, |row| Position {
+        at: row.created_at,
+        id: row.id,
     });
     Ok(Json(DeadLetterPage {
         items: rows.iter().map(summary).collect(),
@@ -537,18 +502,6 @@ pub async fn discard_matching(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_forgeries() {
-        let position = Position {
-            created_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(),
-            id: Uuid::from_u128(7),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(position)).unwrap(), position);
-        for forged in ["", "!!", &URL_SAFE_NO_PAD.encode("12|not-a-uuid")] {
-            assert!(decode_cursor(forged).is_err(), "{forged:?}");
-        }
-    }
 
     #[test]
     fn a_discard_needs_a_clean_reason() {

@@ -1,5 +1,6 @@
 //! Integration tests against real PostgreSQL and NATS JetStream (see tests/src/lib.rs).
 
+mod audit_api;
 mod auth;
 mod carts;
 mod catalogue_search;
