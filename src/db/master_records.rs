@@ -23,6 +23,9 @@ pub trait MasterTable: MasterKind {
     const DERIVED: &'static [&'static str] = &[];
     /// Columns never shown in the API (credentials, login bookkeeping).
     const HIDDEN: &'static [&'static str] = &[];
+    /// Fields that are personal data about the record itself (a user's e-mail and name):
+    /// sealed with the record's own key in its audit changes, so erasure can shred them.
+    const PERSONAL: &'static [&'static str] = &[];
 
     /// The row as JSON for `jsonb_populate_record` (default: the fields themselves).
     fn row_json(fields: &Self::Fields) -> serde_json::Result<Value> {

@@ -151,7 +151,8 @@ impl MasterTable for User {
     const COLUMNS: &'static [&'static str] =
         &["email", "full_name", "role", "org_type", "org_id", "active"];
     const DERIVED: &'static [&'static str] = &["org_type"];
-    const HIDDEN: &'static [&'static str] = &["password_hash"];
+    const HIDDEN: &'static [&'static str] = &["password_hash", "erased_at"];
+    const PERSONAL: &'static [&'static str] = &["email", "full_name"];
 
     fn row_json(fields: &UserFields) -> serde_json::Result<Value> {
         let mut row = serde_json::to_value(fields)?;

@@ -24,6 +24,8 @@ pub mod orders;
 pub mod outbox;
 pub mod page;
 pub mod password_tokens;
+pub mod personal_data;
+pub mod personal_data_keys;
 pub mod pricing_inputs;
 pub mod process_heartbeats;
 pub mod purchase_order_history;

@@ -37,6 +37,10 @@ pub enum AuditAction {
     PasswordChanged,
     /// A user was deactivated: every session ended.
     UserDeactivated,
+    /// Everything held about a person was exported.
+    PersonalDataExported,
+    /// A user's personal data was erased.
+    UserErased,
 }
 
 impl AuditAction {
@@ -57,6 +61,8 @@ impl AuditAction {
             AuditAction::AccountThrottled => "ACCOUNT_THROTTLED",
             AuditAction::PasswordChanged => "PASSWORD_CHANGED",
             AuditAction::UserDeactivated => "USER_DEACTIVATED",
+            AuditAction::PersonalDataExported => "PERSONAL_DATA_EXPORTED",
+            AuditAction::UserErased => "USER_ERASED",
         }
     }
 }

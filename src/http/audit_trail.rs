@@ -16,9 +16,10 @@ use super::state::AppState;
 use crate::db::audit_trail::{self, AuditEntryRow, AuditFilter};
 use crate::db::keyset::Position;
 use crate::db::purchase_order_history::{ActorOrganization, HistoryActor};
-use crate::db::{orders, purchase_orders};
+use crate::db::{orders, personal_data_keys, purchase_orders};
 use crate::domain::roles::Role;
 use crate::domain::text::has_control_characters;
+use crate::security::personal_data::{is_sealed, open_all};
 
 /// `GET /audit` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -177,9 +178,29 @@ async fn page(
         id: r.id,
     });
     Ok(Json(AuditPage {
-        items: rows.into_iter().map(AuditEntry::from).collect(),
+        items: opened(state, rows).await?,
         next_cursor,
     }))
+}
+
+/// The entries with the personal fields sealed in their changes opened (or read as erased
+/// once the person's key is gone).
+pub(super) async fn opened(
+    state: &AppState,
+    rows: Vec<AuditEntryRow>,
+) -> ApiResult<Vec<AuditEntry>> {
+    let sealed_for = |r: &AuditEntryRow| r.entity_id.filter(|_| is_sealed(&r.changes));
+    let people: Vec<Uuid> = rows.iter().filter_map(sealed_for).collect();
+    let keys = personal_data_keys::find_many(&state.db, &people).await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            if let Some(person) = sealed_for(&r) {
+                r.changes = open_all(&r.changes, keys.get(&person), person);
+            }
+            AuditEntry::from(r)
+        })
+        .collect())
 }
 
 /// The whole audit trail, newest first, filtered (administrators and managers).

@@ -25,6 +25,7 @@ pub mod order_request;
 pub mod orders;
 pub mod pagination;
 pub mod passwords;
+pub mod personal_data;
 pub mod product_writes;
 pub mod purchase_order_transitions;
 pub mod purchase_orders;
@@ -200,6 +201,8 @@ fn master_data_routes() -> Router<AppState> {
             "/users/{id}/password-reset",
             post(user_writes::reset_password),
         )
+        .route("/users/{id}/personal-data", get(personal_data::of_user))
+        .route("/users/{id}/erase", post(personal_data::erase))
         .route("/auth/password-reset", post(passwords::reset))
         .route("/me/password", post(passwords::change))
 }
@@ -237,6 +240,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(me::me))
+        .route("/me/personal-data", get(personal_data::mine))
         .route("/stations", get(catalogue::list_stations))
         .route("/suppliers", get(catalogue::list_suppliers))
         .route("/products", get(catalogue::list_products))

@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     audit_trail, auth, carts, catalogue, commands, contract_writes, contracts, event_stream,
-    health, me, ops_dead_letters, ops_overview, orders, passwords, product_writes,
+    health, me, ops_dead_letters, ops_overview, orders, passwords, personal_data, product_writes,
     purchase_order_transitions, purchase_orders, sales_orders, station_writes, supplier_writes,
     user_writes, webhook_deliveries, webhook_endpoints,
 };
@@ -41,6 +41,7 @@ use super::{
         sales_orders::list, sales_orders::get, sales_orders::invoice,
         commands::get, event_stream::stream,
         audit_trail::list, audit_trail::order_trail, audit_trail::purchase_order_trail,
+        personal_data::mine, personal_data::of_user, personal_data::erase,
         webhook_endpoints::create, webhook_endpoints::list, webhook_endpoints::get,
         webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::secret,
         webhook_endpoints::rotate_secret, webhook_deliveries::test, webhook_deliveries::messages,

@@ -8,8 +8,10 @@ use std::marker::PhantomData;
 
 use bluewhale::db::master_record_checks::{refusal_of, target_fields};
 use bluewhale::db::master_records::{self, MasterTable, RelatedWrite, Stored};
+use bluewhale::db::personal_data_keys;
 use bluewhale::domain::audit::{AuditAction, changes};
 use bluewhale::messaging::commands::master_record::{ChangeRecord, RecordCommand};
+use bluewhale::security::personal_data::seal_fields;
 
 use crate::handler::{
     BatchContext, Decision, EachHandler, HandlerError, Incoming, Outcome, audit_of,
@@ -72,10 +74,14 @@ impl<K: MasterTable + RecordCommand> EachHandler for RecordChangeHandler<K> {
             now: ctx.now,
         };
         let related = K::write_related(&mut *tx, write).await?;
-        let diff = changes(
+        let mut diff = changes(
             before.map(serde_json::to_value).transpose()?.as_ref(),
             Some(&serde_json::to_value(&after.fields)?),
         );
+        if !K::PERSONAL.is_empty() {
+            let key = personal_data_keys::get_or_create(&mut *tx, data.id).await?;
+            seal_fields(&mut diff, K::PERSONAL, &key, data.id);
+        }
         let action = match (&stored, related.action) {
             (None, _) => AuditAction::Create,
             (Some(_), Some(specific)) => specific,
