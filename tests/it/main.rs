@@ -10,6 +10,7 @@ mod delivery;
 mod erasure;
 mod event_stream;
 mod group_commit;
+mod hostile_input;
 mod http_errors;
 mod lifecycle;
 mod login_limits;
