@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite (quick start and CI): services, format check, clippy, every test, then
+# The whole test suite (quick start and CI): services, format check, clippy, cargo deny, every
+# test, then
 # the fault scenarios in their short form (scripts/faults.sh --short).
 # Extra arguments go to the test runner (cargo nextest run, else cargo test), e.g. a filter.
 # All steps run even after a failure, so one run reports everything; exit status 1 if any failed.
@@ -25,6 +26,7 @@ step() { say "==> $*"; "$@" || failed+=("$*"); }
 step cargo fmt --all -- --check
 step cargo clippy --workspace --all-targets -- -D warnings
 step scripts/check-alerts.sh
+step scripts/deny.sh
 if cargo nextest --version >/dev/null 2>&1; then
   # nextest does not run doctests; they go first so that nextest's summary closes the run.
   step cargo test --workspace --doc
