@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite (quick start and CI): services, format check, clippy, cargo deny, every
-# test, then
-# the fault scenarios in their short form (scripts/faults.sh --short).
+# test, then the fault scenarios in their short form (scripts/faults.sh --short).
 # Extra arguments go to the test runner (cargo nextest run, else cargo test), e.g. a filter.
 # All steps run even after a failure, so one run reports everything; exit status 1 if any failed.
 set -euo pipefail
