@@ -403,6 +403,7 @@ pub async fn put_item(
 /// `DELETE …/cart/items` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ItemQuery {
     /// The product.
     pub product_id: Uuid,

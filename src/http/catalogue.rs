@@ -25,10 +25,13 @@ const MAX_Q_CHARS: usize = 100;
 /// Station and supplier list parameters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CatalogueQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
     /// Part of the code or the name, case-insensitive (≤ 100 characters).
     pub q: Option<String>,
@@ -41,10 +44,13 @@ pub struct CatalogueQuery {
 /// Product list parameters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ProductQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
     /// Part of the code or the name, case-insensitive (≤ 100 characters).
     pub q: Option<String>,
@@ -171,10 +177,13 @@ pub async fn list_products(
 /// Station-group list parameters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StationGroupQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
     /// Part of the code or the name, case-insensitive (≤ 100 characters).
     pub q: Option<String>,
@@ -209,10 +218,13 @@ pub async fn list_station_groups(
 /// User list parameters.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
     /// Part of the e-mail or the name, case-insensitive (≤ 100 characters).
     pub q: Option<String>,

@@ -19,14 +19,17 @@ use crate::domain::contract_lifecycle::ContractStatus;
 /// Contract list parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ContractQuery {
     /// Only this supplier's contracts.
     pub supplier_id: Option<Uuid>,
     /// DRAFT, ACTIVE, SUSPENDED, EXPIRED or TERMINATED.
     pub status: Option<String>,
     /// Page number.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 

@@ -18,6 +18,7 @@ pub mod login_throttle;
 pub mod master_record_writes;
 pub mod me;
 pub mod openapi;
+pub mod openapi_contract;
 pub mod ops_dead_letters;
 pub mod ops_overview;
 pub mod ops_page;

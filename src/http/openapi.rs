@@ -3,6 +3,8 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::openapi_contract::SharedContract;
+
 use super::{
     audit_trail, auth, carts, catalogue, commands, contract_writes, contracts, event_stream,
     health, me, ops_dead_letters, ops_overview, orders, passwords, personal_data, product_writes,
@@ -51,7 +53,7 @@ use super::{
         ops_dead_letters::discard, ops_dead_letters::replay_matching,
         ops_dead_letters::discard_matching,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedContract),
     tags((name = "auth"), (name = "catalogue"), (name = "users"), (name = "contracts"), (name = "carts"), (name = "orders"),
         (name = "purchase orders"), (name = "sales orders"), (name = "commands"), (name = "events"), (name = "audit"), (name = "webhooks"), (name = "ops"), (name = "health"))
 )]

@@ -118,6 +118,7 @@ async fn view(state: &AppState, row: DeadLetterRow) -> ApiResult<DeadLetterView>
 /// `GET /ops/dead-letters` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
     /// OPEN, REPLAYED or DISCARDED.
     pub status: Option<String>,
@@ -126,6 +127,7 @@ pub struct DeadLetterQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 

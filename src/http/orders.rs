@@ -234,6 +234,7 @@ fn pending_view(command: &SubmitOrder, dead_letter: Option<Value>) -> OrderView 
 /// Order list parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// Status, e.g. REGISTERED, REJECTED, PARTIALLY_SHIPPED.
     pub status: Option<String>,
@@ -242,8 +243,10 @@ pub struct OrderQuery {
     /// Only orders with a purchase order to this supplier.
     pub supplier_id: Option<Uuid>,
     /// Page number.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 

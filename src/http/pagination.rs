@@ -8,15 +8,20 @@ use crate::db::page::{PageRequest, Paged};
 
 /// Largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 100;
+/// Highest page number: deeper offsets would scan millions of rows (use the filters).
+pub const MAX_PAGE: u32 = 100_000;
 const DEFAULT_PER_PAGE: u32 = 20;
 
 /// Pagination query parameters.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
@@ -25,8 +30,12 @@ impl PageQuery {
     pub fn parse(self) -> Result<PageRequest, ApiError> {
         let mut errors = Vec::new();
         let page = self.page.unwrap_or(1);
-        if page == 0 {
-            errors.push(FieldError::new("page", "OUT_OF_RANGE", "page starts at 1"));
+        if !(1..=MAX_PAGE).contains(&page) {
+            errors.push(FieldError::new(
+                "page",
+                "OUT_OF_RANGE",
+                format!("page must be between 1 and {MAX_PAGE}"),
+            ));
         }
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
         if !(1..=MAX_PER_PAGE).contains(&per_page) {

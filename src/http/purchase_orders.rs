@@ -21,6 +21,7 @@ use crate::messaging::command::ResourceRef;
 /// Purchase-order list parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PurchaseOrderQuery {
     /// Status code, e.g. REGISTERED.
     pub status: Option<String>,
@@ -31,8 +32,10 @@ pub struct PurchaseOrderQuery {
     /// Only this master order's.
     pub master_order_id: Option<Uuid>,
     /// Page number.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 

@@ -29,6 +29,7 @@ use crate::messaging::commands::InvoiceSalesOrder;
 /// Sales-order list parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SalesOrderQuery {
     /// ISSUED or INVOICED.
     pub status: Option<String>,
@@ -37,8 +38,10 @@ pub struct SalesOrderQuery {
     /// Only this master order's.
     pub master_order_id: Option<Uuid>,
     /// Page number.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 

@@ -31,12 +31,15 @@ use crate::messaging::events::WebhookTest;
 /// `GET …/messages` parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MessageQuery {
     /// PENDING, DELIVERED or FAILED.
     pub status: Option<String>,
     /// 1-based page number.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
     /// Items per page, 1–100.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 

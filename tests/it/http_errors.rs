@@ -74,9 +74,24 @@ pub(crate) async fn footprint(app: &TestApp) -> Footprint {
         master_orders: app.count("master_orders").await,
         purchase_orders: app.count("purchase_orders").await,
         command_rows: app.count("commands").await,
-        audit_rows: app.count("audit_log").await,
-        outbox_rows: app.count("outbox").await,
+        // A 403 is audited (ACCESS_DENIED, published like any audit row): that is not the
+        // refused request's effect, it is the record of its refusal.
+        audit_rows: count(
+            app,
+            "SELECT count(*) FROM audit_log WHERE action <> 'ACCESS_DENIED'",
+        )
+        .await,
+        outbox_rows: count(
+            app,
+            "SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM audit_log a \
+             WHERE a.action = 'ACCESS_DENIED' AND (o.events -> 0 ->> 'id')::uuid = a.id)",
+        )
+        .await,
     }
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
 }
 
 /// Asserts nothing was published and no order was written (on a worker-less app).

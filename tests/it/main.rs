@@ -17,6 +17,7 @@ mod login_limits;
 mod master_data;
 mod metrics;
 mod notifications;
+mod openapi_contract;
 mod ops_overview;
 mod ops_page;
 mod orders;
