@@ -38,8 +38,10 @@ CREATE TRIGGER revoked_sessions_notify AFTER INSERT ON revoked_sessions
 -- Where a security event came from (client address, user agent): personal data with a
 -- retention limit, so it lives beside the append-only audit rows and not in them; the
 -- retention job and erasure delete these rows while the audit trail stays untouched.
+-- No foreign key to audit_log: it would make the append-only table's TRUNCATE refusal a
+-- foreign-key error instead of the trigger's, and the rows are only ever written together.
 CREATE TABLE audit_clients (
-    audit_id        uuid PRIMARY KEY REFERENCES audit_log (id),
+    audit_id        uuid PRIMARY KEY,
     occurred_at     timestamptz NOT NULL,
     client_address  text,
     user_agent      text
