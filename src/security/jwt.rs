@@ -137,25 +137,31 @@ mod tests {
 
     const SECRET: &str = "an-hs256-secret-that-is-long-enough!!";
 
+    /// The session every test token belongs to.
+    const SESSION: Uuid = Uuid::from_u128(9);
+
+    impl TokenKeys {
+        /// A token of `user` with `role` (its organisation kind follows) in [`SESSION`].
+        fn issue_as(&self, user: Uuid, role: Role, org: Option<Uuid>, at: DateTime<Utc>) -> String {
+            let org_type = match role {
+                Role::Station => OrgType::Station,
+                Role::Supplier => OrgType::Supplier,
+                _ => OrgType::Bluewhale,
+            };
+            self.issue(user, role, org_type, org, SESSION, at).unwrap()
+        }
+    }
+
     #[test]
     fn issued_tokens_verify_with_their_claims() {
         let keys = TokenKeys::new(&config(SECRET));
         let user = Uuid::from_u128(1);
         let org = Some(Uuid::from_u128(2));
-        let token = keys
-            .issue(
-                user,
-                Role::Station,
-                OrgType::Station,
-                org,
-                Uuid::from_u128(9),
-                Utc::now(),
-            )
-            .unwrap();
+        let token = keys.issue_as(user, Role::Station, org, Utc::now());
         let claims = keys.verify(&token).unwrap();
         assert_eq!(
             (claims.sub, claims.role, claims.org_id, claims.sid),
-            (user, Role::Station, org, Uuid::from_u128(9))
+            (user, Role::Station, org, SESSION)
         );
     }
 
@@ -164,41 +170,14 @@ mod tests {
         let keys = TokenKeys::new(&config(SECRET));
         let user = Uuid::from_u128(1);
         let long_ago = Utc::now() - chrono::Duration::hours(2);
-        let expired = keys
-            .issue(
-                user,
-                Role::Admin,
-                OrgType::Bluewhale,
-                None,
-                Uuid::from_u128(9),
-                long_ago,
-            )
-            .unwrap();
+        let expired = keys.issue_as(user, Role::Admin, None, long_ago);
         assert!(keys.verify(&expired).is_err(), "expired");
 
         let other = TokenKeys::new(&config("another-secret-of-sufficient-length!!"));
-        let forged = other
-            .issue(
-                user,
-                Role::Admin,
-                OrgType::Bluewhale,
-                None,
-                Uuid::from_u128(9),
-                Utc::now(),
-            )
-            .unwrap();
+        let forged = other.issue_as(user, Role::Admin, None, Utc::now());
         assert!(keys.verify(&forged).is_err(), "signed with another key");
 
-        let good = keys
-            .issue(
-                user,
-                Role::Station,
-                OrgType::Station,
-                None,
-                Uuid::from_u128(9),
-                Utc::now(),
-            )
-            .unwrap();
+        let good = keys.issue_as(user, Role::Station, None, Utc::now());
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
         let payload = String::from_utf8(
             base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &parts[1])
@@ -222,16 +201,7 @@ mod tests {
 
         let mut foreign_config = config(SECRET);
         foreign_config.audience = "another-api".into();
-        let foreign = TokenKeys::new(&foreign_config)
-            .issue(
-                user,
-                Role::Admin,
-                OrgType::Bluewhale,
-                None,
-                Uuid::from_u128(9),
-                Utc::now(),
-            )
-            .unwrap();
+        let foreign = TokenKeys::new(&foreign_config).issue_as(user, Role::Admin, None, Utc::now());
         assert!(keys.verify(&foreign).is_err(), "wrong audience");
     }
 }

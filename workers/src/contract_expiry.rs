@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use chrono_tz::Tz;
 use tokio::sync::watch;
 
-use bluewhale::db::{contract_writes, scheduled_jobs};
+use bluewhale::db::contract_writes;
 use bluewhale::domain::business_date::order_date;
 use bluewhale::messaging::commands::ExpireContract;
 use bluewhale::messaging::envelope::{Actor, Envelope};
@@ -41,11 +40,9 @@ pub async fn run_once(
     tz: Tz,
     interval: Duration,
 ) -> anyhow::Result<Option<usize>> {
-    let now = Utc::now();
-    let mut tx = ctx.db.begin().await?;
-    if !scheduled_jobs::claim(&mut tx, JOB, periodic::spacing(interval)?, now).await? {
+    let Some((mut tx, now)) = periodic::claim(&ctx.db, JOB, interval).await? else {
         return Ok(None);
-    }
+    };
     let today = order_date(now, tz);
     let ended = contract_writes::ended_in_force(&mut tx, today, PER_RUN).await?;
     for contract_id in &ended {

@@ -4,6 +4,9 @@
 use std::future::Future;
 use std::time::Duration;
 
+use bluewhale::db::scheduled_jobs;
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::watch;
 
 /// Calls `run_once` every `interval` until `stop` turns true. A run answers how many things
@@ -32,8 +35,20 @@ pub async fn every<F, Fut>(
     }
 }
 
-/// The least time between two claimed runs: a little less than the interval, so that timer
-/// drift never skips a run.
-pub fn spacing(interval: Duration) -> Result<chrono::Duration, chrono::OutOfRangeError> {
-    chrono::Duration::from_std(interval.mul_f64(0.9))
+/// Claims this interval's run of `job`: its transaction and instant, or `None` when another
+/// worker ran it within the interval. The run counts once the transaction commits.
+pub async fn claim(
+    db: &PgPool,
+    job: &str,
+    interval: Duration,
+) -> anyhow::Result<Option<(Transaction<'static, Postgres>, DateTime<Utc>)>> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    // A little less than the interval, so that timer drift never skips a run.
+    let spacing = chrono::Duration::from_std(interval.mul_f64(0.9))?;
+    if scheduled_jobs::claim(&mut tx, job, spacing, now).await? {
+        Ok(Some((tx, now)))
+    } else {
+        Ok(None)
+    }
 }

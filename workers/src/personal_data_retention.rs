@@ -5,10 +5,9 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::watch;
 
-use bluewhale::db::{audit, login_limits, revoked_sessions, scheduled_jobs};
+use bluewhale::db::{audit, login_limits, revoked_sessions};
 
 use crate::context::WorkerContext;
 use crate::periodic;
@@ -40,11 +39,9 @@ pub async fn run_once(
     retention: Duration,
     interval: Duration,
 ) -> anyhow::Result<Option<usize>> {
-    let now = Utc::now();
-    let mut tx = ctx.db.begin().await?;
-    if !scheduled_jobs::claim(&mut tx, JOB, periodic::spacing(interval)?, now).await? {
+    let Some((mut tx, now)) = periodic::claim(&ctx.db, JOB, interval).await? else {
         return Ok(None);
-    }
+    };
     let clients =
         audit::purge_clients(&mut tx, now - chrono::Duration::from_std(retention)?).await?;
     let dead = now - chrono::Duration::from_std(BOOKKEEPING_KEPT)?;
