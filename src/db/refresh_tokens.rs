@@ -88,23 +88,22 @@ pub async fn revoke_family(
     revoked_sessions::revoke(conn, user_id, &[family_id], now).await
 }
 
-/// Ends every session of a user (deactivation, a password change, erasure); returns how many
-/// refresh tokens were still live.
+/// Ends every session of a user (deactivation, a password change, erasure); returns the
+/// sessions that were still live.
 pub async fn revoke_user(
     conn: &mut PgConnection,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    let families: Vec<(Uuid, i64)> = sqlx::query_as(
+) -> sqlx::Result<Vec<Uuid>> {
+    let sessions: Vec<Uuid> = sqlx::query_scalar(
         "WITH revoked AS (UPDATE refresh_tokens SET revoked_at = $2 \
            WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id) \
-         SELECT family_id, count(*) FROM revoked GROUP BY family_id",
+         SELECT DISTINCT family_id FROM revoked",
     )
     .bind(user_id)
     .bind(now)
     .fetch_all(&mut *conn)
     .await?;
-    let sessions: Vec<Uuid> = families.iter().map(|(f, _)| *f).collect();
     revoked_sessions::revoke(conn, user_id, &sessions, now).await?;
-    Ok(families.iter().map(|(_, n)| n.unsigned_abs()).sum())
+    Ok(sessions)
 }

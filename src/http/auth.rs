@@ -177,6 +177,7 @@ pub async fn refresh(
         let record = audit.record(actor, AuditAction::RefreshTokenReused, Some(why));
         audit::record(&mut tx, &state.ns, &[record]).await?;
         tx.commit().await?;
+        state.revoked_sessions.add([token.family_id]);
         return Err(ApiError::InvalidRefreshToken);
     }
     let Some(user) = user.filter(|u| u.active) else {
@@ -208,18 +209,21 @@ pub async fn logout(
     let audit = Auditor::new(&state, &request_id, &client);
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
+    let mut ended = vec![user.session_id];
     if let Some(token) =
         refresh_tokens::find_for_update(&mut tx, &refresh_token::hash(&body.refresh_token)).await?
     {
         // Another user's token is left alone, and the answer does not say it exists.
         if token.user_id == user.user_id && token.family_id != user.session_id {
             refresh_tokens::revoke_family(&mut tx, token.family_id, user.user_id, now).await?;
+            ended.push(token.family_id);
         }
     }
     refresh_tokens::revoke_family(&mut tx, user.session_id, user.user_id, now).await?;
     let record = audit.record(Some(user.actor()), AuditAction::Logout, None);
     audit::record(&mut tx, &state.ns, &[record]).await?;
     tx.commit().await?;
+    state.revoked_sessions.add(ended);
     Ok(StatusCode::NO_CONTENT)
 }
 

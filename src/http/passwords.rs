@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::auth::{Auditor, actor_of};
 use super::error::{ApiError, ApiResult, FieldError};
@@ -98,24 +99,24 @@ async fn hash(new_password: String) -> ApiResult<String> {
 }
 
 /// Writes the new hash, ends every session of the user and audits it (without the hash), in
-/// the caller's transaction.
+/// the caller's transaction; returns the sessions ended.
 async fn set_password(
     tx: &mut sqlx::PgConnection,
     audit: &Auditor<'_>,
     user: &users::UserRow,
     new_hash: &str,
     reason: &str,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<Uuid>> {
     let now = Utc::now();
     users::set_password_hash(&mut *tx, user.id, new_hash, now).await?;
-    refresh_tokens::revoke_user(&mut *tx, user.id, now).await?;
+    let ended = refresh_tokens::revoke_user(&mut *tx, user.id, now).await?;
     let record = audit.record(
         Some(actor_of(user)?),
         AuditAction::PasswordChanged,
         Some(reason),
     );
     audit::record(&mut *tx, &audit.state().ns, &[record]).await?;
-    Ok(())
+    Ok(ended)
 }
 
 /// Sets a new password with a one-time token (once, before it expires); every session of
@@ -153,8 +154,9 @@ pub async fn reset(
     let new_hash = hash(body.new_password).await?;
     password_tokens::mark_used(&mut tx, token.id, now).await?;
     let why = "password set with a one-time token";
-    set_password(&mut tx, &audit, &user, &new_hash, why).await?;
+    let ended = set_password(&mut tx, &audit, &user, &new_hash, why).await?;
     tx.commit().await?;
+    state.revoked_sessions.add(ended);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -202,8 +204,9 @@ pub async fn change(
     check_policy(&body.new_password, &user.email)?;
     let new_hash = hash(body.new_password).await?;
     let why = "own password changed";
-    set_password(&mut tx, &audit, &user, &new_hash, why).await?;
+    let ended = set_password(&mut tx, &audit, &user, &new_hash, why).await?;
     tx.commit().await?;
+    state.revoked_sessions.add(ended);
     Ok(StatusCode::NO_CONTENT)
 }
 

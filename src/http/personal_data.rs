@@ -152,7 +152,7 @@ pub async fn erase(
         return Err(ApiError::NotFound);
     }
     personal_data::pseudonymise(&mut tx, id, now).await?;
-    refresh_tokens::revoke_user(&mut tx, id, now).await?;
+    let ended = refresh_tokens::revoke_user(&mut tx, id, now).await?;
     personal_data_keys::destroy(&mut tx, id).await?;
     // The account's failure counter is keyed by a digest of the e-mail: gone with it.
     let counter = LimitKey::Account(&account.email).digest();
@@ -162,6 +162,7 @@ pub async fn erase(
     record.entity_id = Some(id);
     audit::record(&mut tx, &state.ns, &[record]).await?;
     tx.commit().await?;
+    state.revoked_sessions.add(ended);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,10 +6,10 @@
 //! listening connection was down. Only sessions revoked within an access token's lifetime
 //! are kept; older ones have no live token left.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
@@ -18,16 +18,27 @@ use uuid::Uuid;
 
 use crate::db::revoked_sessions;
 
+#[derive(Default)]
+struct Sets {
+    /// As of the last load.
+    loaded: HashSet<Uuid>,
+    /// Ended by this ingress, with when: a load that began before the commit misses them.
+    ended_here: HashMap<Uuid, Instant>,
+}
+
 /// Reload period while notifications arrive (a safety net only).
 const RELOAD_EVERY: Duration = Duration::from_secs(5);
 /// Reload period while the listening connection is down.
 const RELOAD_EVERY_WITHOUT_LISTENER: Duration = Duration::from_secs(1);
 /// Margin over the token lifetime (clock skew, the verifier's leeway).
 const HORIZON_MARGIN: Duration = Duration::from_secs(60);
+/// How long a session ended here is kept apart from the loaded set: longer than any load
+/// that began before its revocation was committed can take.
+const KEEP_ENDED_HERE: Duration = Duration::from_secs(60);
 
 /// The revoked sessions of the last access-token lifetime.
 pub struct RevokedSessions {
-    sessions: RwLock<HashSet<Uuid>>,
+    sessions: RwLock<Sets>,
     loaded: AtomicBool,
     first_load: Notify,
 }
@@ -58,14 +69,26 @@ impl RevokedSessions {
             }
             notified.await;
         }
-        self.sessions
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&session)
+        let sets = self.sessions.read().unwrap_or_else(|e| e.into_inner());
+        sets.loaded.contains(&session) || sets.ended_here.contains_key(&session)
+    }
+
+    /// Refuses `sessions` on this ingress at once, once their revocation is committed: the
+    /// ingress that ended a session does not wait for the notification to come round.
+    pub fn add(&self, sessions: impl IntoIterator<Item = Uuid>) {
+        let now = Instant::now();
+        let mut sets = self.sessions.write().unwrap_or_else(|e| e.into_inner());
+        sets.ended_here
+            .extend(sessions.into_iter().map(|s| (s, now)));
     }
 
     fn replace(&self, sessions: HashSet<Uuid>) {
-        *self.sessions.write().unwrap_or_else(|e| e.into_inner()) = sessions;
+        {
+            let mut sets = self.sessions.write().unwrap_or_else(|e| e.into_inner());
+            sets.loaded = sessions;
+            sets.ended_here
+                .retain(|_, at| at.elapsed() < KEEP_ENDED_HERE);
+        }
         if !self.loaded.swap(true, Ordering::AcqRel) {
             self.first_load.notify_waiters();
         }

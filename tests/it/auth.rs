@@ -451,6 +451,9 @@ async fn refresh_rotates_and_a_replayed_token_revokes_its_whole_family() {
 async fn logout_ends_the_session_of_its_refresh_token() {
     let app = TestApp::options().without_worker().spawn().await;
     let (access, refresh) = login_pair(&app, world::STATION_EMAIL).await;
+    // Logout ends the session of the access token presented too: the foreign-token attempt
+    // spends a session of its own.
+    let (spent_access, _) = login_pair(&app, world::STATION_EMAIL).await;
     let (_, other_refresh) = login_pair(&app, world::STATION2_EMAIL).await;
 
     // Logout needs an access token.
@@ -467,7 +470,7 @@ async fn logout_ends_the_session_of_its_refresh_token() {
     let foreign = app
         .post_json(
             "/api/v1/auth/logout",
-            Some(&access),
+            Some(&spent_access),
             &json!({"refresh_token": other_refresh}),
         )
         .await;
