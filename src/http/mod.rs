@@ -9,6 +9,7 @@ pub mod command_path;
 pub mod commands;
 pub mod contract_writes;
 pub mod contracts;
+pub mod docs_page;
 pub mod error;
 pub mod event_stream;
 pub mod extract;
@@ -59,7 +60,6 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
-use utoipa_scalar::{Scalar, Servable};
 
 pub use state::AppState;
 
@@ -343,7 +343,7 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(|| async { axum::Json(openapi::ApiDoc::openapi()) }),
         )
-        .merge(Scalar::with_url("/docs", openapi::ApiDoc::openapi()))
+        .merge(docs_page::routes())
         .merge(ops_page::routes())
         .nest("/api/v1", api)
         .route_layer(axum::middleware::from_fn(request_metrics::record))

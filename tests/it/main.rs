@@ -7,6 +7,7 @@ mod catalogue_search;
 mod contracts;
 mod dead_letters;
 mod delivery;
+mod docs_page;
 mod erasure;
 mod event_stream;
 mod group_commit;

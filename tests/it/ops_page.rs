@@ -123,16 +123,7 @@ async fn an_operator_replays_and_discards_dead_letters_from_the_page() {
     browser.element("#queues tr[data-consumer]").await;
 
     // The page loaded nothing from anywhere but the ingress.
-    let loaded = browser
-        .client
-        .execute(
-            "return performance.getEntriesByType('resource').map(e => e.name)",
-            vec![],
-        )
-        .await
-        .unwrap();
-    for url in loaded.as_array().unwrap() {
-        let url = url.as_str().unwrap();
+    for url in browser.loaded_resources().await {
         assert!(url.starts_with(&app.base_url), "the page loaded {url}");
     }
 

@@ -1,6 +1,7 @@
 //! A real headless Chromium driven over WebDriver (fantoccini + Debian's chromedriver): each
 //! browser has its own chromedriver on a free port and its own profile directory, so browser
-//! tests run in parallel. `scripts/test.sh` installs both programs when missing.
+//! tests run in parallel, and with no host name resolving, so a page that reaches for another
+//! host fails its test. `scripts/test.sh` installs both programs when missing.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -54,8 +55,11 @@ impl Browser {
             "goog:chromeOptions".into(),
             json!({
                 "binary": chromium,
+                // No name resolves: a page works offline or its test fails, whatever
+                // network the machine has (only the ingress, on 127.0.0.1, is reached).
                 "args": ["--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-background-networking", "--disable-dev-shm-usage",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                     "--window-size=1400,1000",
                     format!("--user-data-dir={}", profile.path().display())],
             }),
@@ -112,6 +116,19 @@ impl Browser {
         )
         .await
         .unwrap_or_else(|| panic!("{css} is still in the page"));
+    }
+
+    /// Every resource the page has loaded so far (its scripts, styles, images, fetches), by URL.
+    pub async fn loaded_resources(&self) -> Vec<String> {
+        let loaded = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)",
+                vec![],
+            )
+            .await
+            .expect("resource timing");
+        serde_json::from_value(loaded).expect("a list of URLs")
     }
 
     /// Ends the session and its driver.
