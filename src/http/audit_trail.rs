@@ -41,6 +41,7 @@ pub struct AuditQuery {
     /// Before (RFC 3339, with its offset).
     pub to: Option<DateTime<Utc>>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,16}_[0-9a-f]{32}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -53,6 +54,7 @@ pub struct AuditQuery {
 #[into_params(parameter_in = Query)]
 pub struct TrailQuery {
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,16}_[0-9a-f]{32}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]

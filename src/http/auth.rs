@@ -28,8 +28,10 @@ use crate::security::{password, refresh_token};
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Account email.
+    #[schema(min_length = 1, max_length = 320)]
     pub email: String,
     /// Password.
+    #[schema(min_length = 1)]
     pub password: String,
 }
 

@@ -38,6 +38,7 @@ pub struct CatalogueQuery {
     /// Only active (`true`) or inactive (`false`) ones.
     pub active: Option<bool>,
     /// `code` (default), `-code`, `name`, `-name`, `created_at`, `-created_at`.
+    #[param(pattern = "^-?(code|name|created_at)$")]
     pub sort: Option<String>,
 }
 
@@ -59,6 +60,7 @@ pub struct ProductQuery {
     /// Only this category (e.g. `TRAY`).
     pub category: Option<String>,
     /// `code` (default), `-code`, `name`, `-name`, `created_at`, `-created_at`.
+    #[param(pattern = "^-?(code|name|created_at)$")]
     pub sort: Option<String>,
 }
 
@@ -188,6 +190,7 @@ pub struct StationGroupQuery {
     /// Part of the code or the name, case-insensitive (≤ 100 characters).
     pub q: Option<String>,
     /// `code` (default), `-code`, `name`, `-name`, `created_at`, `-created_at`.
+    #[param(pattern = "^-?(code|name|created_at)$")]
     pub sort: Option<String>,
 }
 
@@ -229,10 +232,12 @@ pub struct UserQuery {
     /// Part of the e-mail or the name, case-insensitive (≤ 100 characters).
     pub q: Option<String>,
     /// Only this role (`ADMIN`, `MANAGER`, `HANDLER`, `STATION`, `SUPPLIER`).
+    #[param(pattern = "^(ADMIN|MANAGER|HANDLER|STATION|SUPPLIER)$")]
     pub role: Option<String>,
     /// Only active (`true`) or deactivated (`false`) users.
     pub active: Option<bool>,
     /// `email` (default), `-email`, `full_name`, `-full_name`, `created_at`, `-created_at`.
+    #[param(pattern = "^-?(email|full_name|created_at)$")]
     pub sort: Option<String>,
 }
 

@@ -24,6 +24,7 @@ pub struct ContractQuery {
     /// Only this supplier's contracts.
     pub supplier_id: Option<Uuid>,
     /// DRAFT, ACTIVE, SUSPENDED, EXPIRED or TERMINATED.
+    #[param(pattern = "^(DRAFT|ACTIVE|SUSPENDED|EXPIRED|TERMINATED)$")]
     pub status: Option<String>,
     /// Page number.
     #[param(minimum = 1, maximum = 100000)]

@@ -26,7 +26,8 @@ pub const BUFFERED_EVENTS: usize = 256;
 
 /// The live events of the caller's organisation (staff: all), as `text/event-stream`.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events",
-    params(("Last-Event-ID" = Option<u64>, Header,
+    params(("Last-Event-ID" = Option<u64>, Header, nullable = false, minimum = 0,
+        maximum = 9_223_372_036_854_775_807_i64,
         description = "Resume after this event (the `id:` of the last event received)")),
     security(("bearer" = [])),
     responses((status = 200, content_type = "text/event-stream",
@@ -168,7 +169,9 @@ fn last_event_id(headers: &HeaderMap) -> ApiResult<Option<u64>> {
     value
         .to_str()
         .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
+        // Stream sequences are u64 but never pass i64's range, which the document declares.
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .and_then(|v| u64::try_from(v).ok())
         .map(Some)
         .ok_or_else(|| {
             ApiError::Validation(vec![FieldError::new(

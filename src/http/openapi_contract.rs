@@ -1,10 +1,12 @@
 //! What every operation of the OpenAPI document shares, added once rather than in each
 //! annotation: errors as `application/problem+json` with the Problem schema, the statuses any
-//! operation can answer, and the write path's headers on the command endpoints.
+//! operation can answer, the write path's headers on the command endpoints, and the rule of
+//! every free-text value (no control characters but line breaks and tabs).
 
 use utoipa::Modify;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType};
 use utoipa::openapi::{
     ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, ResponseBuilder, Type,
 };
@@ -12,11 +14,19 @@ use utoipa::openapi::{
 /// The media type of every error answer.
 const PROBLEM: &str = "application/problem+json";
 
+/// `domain::text::has_control_characters` as a pattern: Unicode's Cc characters except tab,
+/// line feed and carriage return are refused in every free-text field.
+pub const FREE_TEXT_PATTERN: &str = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$";
+/// The same for a required free-text field, which must hold more than white space (the
+/// server trims it and answers REQUIRED when nothing is left).
+pub const REQUIRED_TEXT_PATTERN: &str = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$";
+
 /// Adds the shared error responses and write headers to every operation.
 pub struct SharedContract;
 
 impl Modify for SharedContract {
     fn modify(&self, openapi: &mut OpenApi) {
+        let mut request_schemas = Vec::new();
         for (path, item) in openapi.paths.paths.iter_mut() {
             let has_path_params = path.contains('{');
             for operation in [
@@ -34,8 +44,82 @@ impl Modify for SharedContract {
                 if operation.responses.responses.contains_key("202") {
                     add_write_headers(operation);
                 }
+                // Header values are bytes, not text: Prefer and If-Match take any.
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if let RefOr::T(parameter) = parameter
+                        && parameter.parameter_in != ParameterIn::Header
+                        && let Some(RefOr::T(schema)) = parameter.schema.as_mut()
+                    {
+                        free_text_without_control_characters(schema, false);
+                    }
+                }
+                if let Some(RefOr::T(body)) = operation.request_body.as_ref() {
+                    for content in body.content.values() {
+                        if let RefOr::T(content) = content
+                            && let Some(RefOr::Ref(reference)) = &content.schema
+                        {
+                            request_schemas.push(reference.ref_location.clone());
+                        }
+                    }
+                }
             }
         }
+        if let Some(components) = openapi.components.as_mut() {
+            for (name, schema) in components.schemas.iter_mut() {
+                let location = format!("#/components/schemas/{name}");
+                if let RefOr::T(schema) = schema {
+                    let request = request_schemas.contains(&location);
+                    free_text_without_control_characters(schema, request);
+                }
+            }
+        }
+    }
+}
+
+/// A string without a format, a pattern or an enumeration.
+fn is_free_text(object: &utoipa::openapi::schema::Object) -> bool {
+    let is_string = match &object.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    is_string && object.format.is_none() && object.pattern.is_none() && object.enum_values.is_none()
+}
+
+/// Gives every string without a format, pattern or enumeration (free text) the
+/// [`FREE_TEXT_PATTERN`], through objects, arrays and compositions; in a `request` body, a
+/// required one the [`REQUIRED_TEXT_PATTERN`] (answers may hold empty strings).
+fn free_text_without_control_characters(schema: &mut Schema, request: bool) {
+    let inline = |schema: &mut RefOr<Schema>| {
+        if let RefOr::T(schema) = schema {
+            free_text_without_control_characters(schema, request);
+        }
+    };
+    match schema {
+        Schema::Object(object) => {
+            if is_free_text(object) {
+                object.pattern = Some(FREE_TEXT_PATTERN.to_owned());
+            }
+            for (name, property) in object.properties.iter_mut() {
+                if let RefOr::T(Schema::Object(property)) = property
+                    && request
+                    && object.required.contains(name)
+                    && is_free_text(property)
+                {
+                    property.pattern = Some(REQUIRED_TEXT_PATTERN.to_owned());
+                }
+                inline(property);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                inline(items);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(inline),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(inline),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(inline),
+        _ => {}
     }
 }
 
@@ -113,6 +197,7 @@ fn add_write_headers(operation: &mut Operation) {
             .pattern(Some(pattern))
             .build()
     };
+    let free_text = || ObjectBuilder::new().schema_type(Type::String).build();
     let headers = [
         (
             "Idempotency-Key",
@@ -120,25 +205,32 @@ fn add_write_headers(operation: &mut Operation) {
             "Same key and body: same command and answer; other body: 409",
             string("^[!-~]+$", 255),
         ),
+        // Preferences we do not know are ignored (RFC 7240), so any value is a valid one.
         (
             "Prefer",
             Required::False,
             "`wait=N` (N ≤ 30): answer the outcome if it arrives within N seconds",
-            string("^wait=[0-9]{1,2}$", 7),
+            free_text(),
         ),
+        // Any entity tag is valid (RFC 9110 §13.1.1): one that is not the current version
+        // fails the precondition with 412.
         (
             "If-Match",
             Required::False,
-            "`\"<version>\"`: refused with 412 when the resource moved on",
-            string("^\"[0-9]+\"$", 12),
+            "`\"<version>\"` (or `*`): refused with 412 when the resource moved on",
+            free_text(),
         ),
     ];
     let parameters = operation.parameters.get_or_insert_with(Vec::new);
     for (name, required, description, schema) in headers {
-        let declared = parameters
-            .iter()
-            .any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case(name)));
-        if declared {
+        // A handler that declares one of them keeps its description; the rules are these.
+        let declared = parameters.iter_mut().find_map(|p| match p {
+            RefOr::T(p) if p.name.eq_ignore_ascii_case(name) => Some(p),
+            _ => None,
+        });
+        if let Some(declared) = declared {
+            declared.schema = Some(schema.into());
+            declared.required = required;
             continue;
         }
         parameters.push(RefOr::T(

@@ -121,10 +121,15 @@ async fn view(state: &AppState, row: DeadLetterRow) -> ApiResult<DeadLetterView>
 #[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
     /// OPEN, REPLAYED or DISCARDED.
+    #[param(pattern = "^(OPEN|REPLAYED|DISCARDED)$")]
     pub status: Option<String>,
     /// Only this reason.
+    #[param(
+        pattern = "^(undecodable|unknown_type|inconsistent|permanent_failure|out_of_retries)$"
+    )]
     pub reason: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,16}_[0-9a-f]{32}$")]
     pub cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -356,6 +361,9 @@ pub async fn discard(
 #[serde(deny_unknown_fields)]
 pub struct BulkFilter {
     /// Only this reason.
+    #[schema(
+        pattern = "^(undecodable|unknown_type|inconsistent|permanent_failure|out_of_retries)$"
+    )]
     pub reason: Option<String>,
 }
 

@@ -237,6 +237,9 @@ fn pending_view(command: &SubmitOrder, dead_letter: Option<Value>) -> OrderView 
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// Status, e.g. REGISTERED, REJECTED, PARTIALLY_SHIPPED.
+    #[param(
+        pattern = "^(PENDING|REJECTED|CANCELLED|(PARTIALLY_)?(REGISTERED|CONFIRMED|SHIPPED|RECEIVED|CLOSED|INVOICED|ARCHIVED))$"
+    )]
     pub status: Option<String>,
     /// Only this station.
     pub station_id: Option<Uuid>,

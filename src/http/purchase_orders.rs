@@ -24,6 +24,9 @@ use crate::messaging::command::ResourceRef;
 #[into_params(parameter_in = Query)]
 pub struct PurchaseOrderQuery {
     /// Status code, e.g. REGISTERED.
+    #[param(
+        pattern = "^(REGISTERED|CONFIRMED|SHIPPED|RECEIVED|CLOSED|INVOICED|ARCHIVED|CANCELLED)$"
+    )]
     pub status: Option<String>,
     /// Only this station.
     pub station_id: Option<Uuid>,

@@ -32,6 +32,7 @@ use crate::messaging::commands::InvoiceSalesOrder;
 #[into_params(parameter_in = Query)]
 pub struct SalesOrderQuery {
     /// ISSUED or INVOICED.
+    #[param(pattern = "^(ISSUED|INVOICED)$")]
     pub status: Option<String>,
     /// Only this station's.
     pub station_id: Option<Uuid>,
@@ -142,19 +143,20 @@ pub async fn invoice(
     write: WriteRequest,
     ValidJson(_fields): ValidJson<NoFields>,
 ) -> ApiResult<Response> {
+    let expected_version = write.if_match()?;
     let invoice_date = order_date(write.received_at, state.config.business_timezone);
     let command = InvoiceSalesOrder {
         sales_order_id: id,
-        expected_version: write.if_match,
+        expected_version,
         invoice_date,
         due_date: due_date(invoice_date, state.config.invoice_due_days),
     };
     // What the client asked, without the dates the server adds: a replay on another day is
     // still the same request.
-    let hash = request_hash(InvoiceSalesOrder::TYPE, &(id, write.if_match));
+    let hash = request_hash(InvoiceSalesOrder::TYPE, &(id, expected_version));
     let requester = InvoiceRequester {
         role: user.role,
-        expected_version: write.if_match,
+        expected_version,
     };
     let db = state.db.clone();
     let precheck = async move {

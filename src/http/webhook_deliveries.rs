@@ -34,6 +34,7 @@ use crate::messaging::events::WebhookTest;
 #[into_params(parameter_in = Query)]
 pub struct MessageQuery {
     /// PENDING, DELIVERED or FAILED.
+    #[param(pattern = "^(PENDING|DELIVERED|FAILED)$")]
     pub status: Option<String>,
     /// 1-based page number.
     #[param(minimum = 1, maximum = 100000)]
