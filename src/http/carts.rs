@@ -332,9 +332,10 @@ async fn submit(
     change: CartChange,
 ) -> ApiResult<Response> {
     authorise(user, station_id)?;
+    let expected_version = write.if_match()?;
     let command = ChangeCart {
         station_id,
-        expected_version: write.if_match,
+        expected_version,
         change,
     };
     let hash = request_hash(ChangeCart::TYPE, &command);

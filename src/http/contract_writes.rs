@@ -212,15 +212,16 @@ async fn submit(
     change: ContractChange,
 ) -> ApiResult<Response> {
     let created = change.creates();
+    let expected_version = write.if_match()?;
     let command = ChangeContract {
         contract_id,
-        expected_version: write.if_match,
+        expected_version,
         change,
     };
     let hash = request_hash(ChangeContract::TYPE, &command);
     let requester = ContractRequester {
         role: user.role,
-        expected_version: write.if_match,
+        expected_version,
     };
     let checked = command.clone();
     let precheck = async move {

@@ -45,6 +45,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                 )])
             }
         })?;
+        // serde also reads a struct from a JSON array of its fields: every body is an object.
+        if bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|first| *first == b'[')
+        {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "body",
+                "INVALID",
+                "the body must be a JSON object",
+            )]));
+        }
         parse_json(&bytes).map(ValidJson)
     }
 }

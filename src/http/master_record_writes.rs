@@ -179,9 +179,10 @@ pub async fn submit<K: RecordResource>(
     (extra, issued): (K::Extra, Option<IssuedPasswordToken>),
 ) -> ApiResult<Response> {
     let created = change.creates();
+    let expected_version = write.if_match()?;
     let command = ChangeRecord::<K> {
         id,
-        expected_version: write.if_match,
+        expected_version,
         change,
         extra,
     };

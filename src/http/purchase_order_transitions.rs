@@ -189,16 +189,17 @@ async fn transition(
     let transition = transition
         .normalised()
         .map_err(|errors| ApiError::Validation(errors.into_iter().map(Into::into).collect()))?;
+    let expected_version = write.if_match()?;
     let command = TransitionPurchaseOrder {
         purchase_order_id: id,
-        expected_version: write.if_match,
+        expected_version,
         transition,
     };
     let request_hash = request_hash(TransitionPurchaseOrder::TYPE, &command);
     let requester = TransitionRequester {
         role: user.role,
         org_id: user.org_id,
-        expected_version: write.if_match,
+        expected_version,
     };
     let planned = command.transition.clone();
     // The same decision the worker makes under the lock, on the current read model: refusals

@@ -116,10 +116,11 @@ pub async fn submit_change<A: Answer>(
     answer: &A,
 ) -> ApiResult<Response> {
     let action = change.rule();
+    let expected_version = write.if_match()?;
     let command = ChangeWebhookEndpoint {
         endpoint_id: path.endpoint_id,
         supplier_id: path.supplier_id,
-        expected_version: write.if_match,
+        expected_version,
         change,
     };
     let request_hash = request_hash(
@@ -129,13 +130,13 @@ pub async fn submit_change<A: Answer>(
             path.endpoint_id,
             command.change.action(),
             request,
-            write.if_match,
+            expected_version,
         ),
     );
     let requester = EndpointRequester {
         role: user.role,
         org_id: user.org_id,
-        expected_version: write.if_match,
+        expected_version,
     };
     let precheck = async move {
         let stored = webhook_endpoints::find(&state.db, path.endpoint_id).await?;

@@ -22,8 +22,8 @@ pub struct WriteRequest {
     pub idempotency_key: String,
     /// How long the client is willing to wait for the outcome.
     pub wait: Option<Duration>,
-    /// The version `If-Match` names (`None` without the header or with `*`).
-    pub if_match: Option<i32>,
+    /// `If-Match`, parsed but not yet judged: see [`WriteRequest::if_match`].
+    if_match: Result<Option<i32>, String>,
     /// When the ingress received the request: the command's issue instant.
     pub received_at: DateTime<Utc>,
 }
@@ -40,8 +40,22 @@ impl<S: Send + Sync> FromRequestParts<S> for WriteRequest {
             idempotency_key: parse_idempotency_key(key)
                 .map_err(|e| ApiError::Validation(vec![e]))?,
             wait: prefer_wait(headers),
-            if_match: if_match(headers)?,
+            if_match: if_match(headers),
             received_at: Utc::now(),
+        })
+    }
+}
+
+impl WriteRequest {
+    /// The version `If-Match` names (`None` without the header or with `*`), or 412 for an
+    /// entity tag that names no version. Handlers call it once the body is valid: a request
+    /// that would be refused without its precondition is refused for that (RFC 9110
+    /// §13.2.1), not answered 412.
+    pub fn if_match(&self) -> Result<Option<i32>, ApiError> {
+        self.if_match.clone().map_err(|text| {
+            ApiError::PreconditionFailed(format!(
+                "If-Match {text:?} names no version of this resource; send the ETag you read"
+            ))
         })
     }
 }
@@ -89,7 +103,7 @@ pub fn prefer_wait(headers: &HeaderMap) -> Option<Duration> {
 
 /// The version of `If-Match: "<version>"`. `*` matches any version; an entity tag that is
 /// not one of our versions can never match, so it fails the precondition (RFC 9110 §13.1.1).
-fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+fn if_match(headers: &HeaderMap) -> Result<Option<i32>, String> {
     let Some(value) = headers.get("if-match") else {
         return Ok(None);
     };
@@ -102,11 +116,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
         .trim_matches('"')
         .parse::<i32>()
         .map(Some)
-        .map_err(|_| {
-            ApiError::PreconditionFailed(format!(
-                "If-Match {text:?} names no version of this resource; send the ETag you read"
-            ))
-        })
+        .map_err(|_| text.to_owned())
 }
 
 #[cfg(test)]
@@ -138,10 +148,7 @@ mod tests {
             assert_eq!(if_match(&headers).unwrap(), expected, "{value}");
         }
         headers.insert("if-match", HeaderValue::from_static("\"abc\""));
-        assert!(matches!(
-            if_match(&headers),
-            Err(ApiError::PreconditionFailed(_))
-        ));
+        assert_eq!(if_match(&headers), Err("\"abc\"".to_owned()));
     }
 
     #[test]

@@ -492,6 +492,27 @@ async fn every_refusal_answers_as_specified_and_changes_nothing() {
             "VALIDATION_FAILED",
             Some("eta"),
         ),
+        // serde would read the struct from an array of its fields.
+        (
+            &supplier,
+            path("confirm"),
+            vec![],
+            json!([date]),
+            422,
+            "VALIDATION_FAILED",
+            Some("body"),
+        ),
+        // A request refused without its precondition is refused for that, not 412
+        // (RFC 9110 §13.2.1).
+        (
+            &supplier,
+            path("confirm"),
+            vec![("If-Match", "yesterday")],
+            json!({"confirmed_delivery_date": date, "eta": 1}),
+            422,
+            "VALIDATION_FAILED",
+            Some("eta"),
+        ),
         (
             &supplier,
             path("cancel"),
