@@ -213,6 +213,27 @@ ensure_chromium() {
   export BW_TEST_CHROMIUM BW_TEST_CHROMEDRIVER
 }
 
+# ---------------------------------------------------------------- API fuzzer (api_fuzzing test)
+
+SCHEMATHESIS_PIN=4.32.5                  # schemathesis (PyPI) version, in its own virtualenv
+SCHEMATHESIS_VENV=$BW_LOCAL/schemathesis
+
+# The pinned schemathesis in a project-local virtual environment, created with pip when missing
+# or at another version. Sets and exports BW_TEST_SCHEMATHESIS unless already set.
+ensure_schemathesis() {
+  if [[ -z ${BW_TEST_SCHEMATHESIS:-} ]]; then
+    BW_TEST_SCHEMATHESIS=$SCHEMATHESIS_VENV/bin/schemathesis
+    if [[ $("$BW_TEST_SCHEMATHESIS" --version 2>/dev/null) != *" $SCHEMATHESIS_PIN" ]]; then
+      say "schemathesis: installing schemathesis==$SCHEMATHESIS_PIN into .local/schemathesis" >&2
+      python3 -m venv "$SCHEMATHESIS_VENV" >&2 ||
+        die "python3 -m venv failed (apt-get install python3-venv)"
+      "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_PIN" >&2 || die "pip install schemathesis==$SCHEMATHESIS_PIN failed"
+    fi
+  fi
+  export BW_TEST_SCHEMATHESIS
+}
+
 # ---------------------------------------------------------------- mail catcher
 
 MAILDEV_PIN=2.2.1                        # maildev (npm) version installed into .local/npm

@@ -18,6 +18,8 @@ export BW_TEST_MAIL_WEB_URL=${BW_TEST_MAIL_WEB_URL:-$BW_MAIL_WEB_URL}
 export BW_TEST_NATS_SERVER=${BW_TEST_NATS_SERVER:-$(nats_binary)}
 # The ops page test drives a real headless Chromium.
 ensure_chromium
+# The API fuzzing test runs the pinned schemathesis against a real ingress.
+ensure_schemathesis
 cd "$BW_ROOT"
 
 failed=()

@@ -1,5 +1,6 @@
 //! Integration tests against real PostgreSQL and NATS JetStream (see tests/src/lib.rs).
 
+mod api_fuzzing;
 mod audit_api;
 mod auth;
 mod carts;
