@@ -332,7 +332,7 @@ async fn submit(
     change: CartChange,
 ) -> ApiResult<Response> {
     authorise(user, station_id)?;
-    let expected_version = write.if_match()?;
+    let expected_version = write.named_version();
     let command = ChangeCart {
         station_id,
         expected_version,
@@ -350,8 +350,8 @@ async fn submit(
         let cart = carts::open_cart(&mut conn, station_id).await?;
         carts::decide(&mut conn, &cart, &checked, &actor, received_at)
             .await?
-            .map(|_| ())
-            .map_err(ApiError::Refused)
+            .map_err(ApiError::Refused)?;
+        write.if_match().map(|_| ())
     };
     let submission = Submission {
         command,

@@ -212,7 +212,7 @@ async fn submit(
     change: ContractChange,
 ) -> ApiResult<Response> {
     let created = change.creates();
-    let expected_version = write.if_match()?;
+    let expected_version = write.named_version();
     let command = ChangeContract {
         contract_id,
         expected_version,
@@ -239,7 +239,7 @@ async fn submit(
         };
         match contract_checks::refusal_of(&mut conn, &checked, requester, judged).await? {
             Some(refusal) => Err(ApiError::Refused(refusal)),
-            None => Ok(()),
+            None => write.if_match().map(|_| ()),
         }
     };
     let submission = Submission {

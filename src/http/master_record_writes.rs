@@ -179,7 +179,7 @@ pub async fn submit<K: RecordResource>(
     (extra, issued): (K::Extra, Option<IssuedPasswordToken>),
 ) -> ApiResult<Response> {
     let created = change.creates();
-    let expected_version = write.if_match()?;
+    let expected_version = write.named_version();
     let command = ChangeRecord::<K> {
         id,
         expected_version,
@@ -200,16 +200,17 @@ pub async fn submit<K: RecordResource>(
         kind: std::marker::PhantomData,
     };
     let command_id = command_path::command_id(user, write);
-    let (checked, role, fresh) = (command.clone(), user.role, &answer.fresh);
+    let (checked, actor, fresh) = (command.clone(), user.actor(), &answer.fresh);
     let precheck = async move {
         if let Ok(Some(_)) = pending_any(&state.js, &state.ns, command_id).await {
             return Ok(());
         }
         let mut conn = state.db.acquire().await?;
         let stored = master_records::load::<K>(&mut conn, checked.id, false).await?;
-        if let Some(refusal) = refusal_of(&mut conn, &checked, role, stored.as_ref()).await? {
+        if let Some(refusal) = refusal_of(&mut conn, &checked, &actor, stored.as_ref()).await? {
             return Err(ApiError::Refused(refusal));
         }
+        write.if_match()?;
         fresh.store(true, Ordering::SeqCst);
         Ok(())
     };

@@ -189,7 +189,7 @@ async fn transition(
     let transition = transition
         .normalised()
         .map_err(|errors| ApiError::Validation(errors.into_iter().map(Into::into).collect()))?;
-    let expected_version = write.if_match()?;
+    let expected_version = write.named_version();
     let command = TransitionPurchaseOrder {
         purchase_order_id: id,
         expected_version,
@@ -211,9 +211,8 @@ async fn transition(
         let current = po
             .lifecycle_state()
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        plan_transition(&current, planned, requester)
-            .map(|_| ())
-            .map_err(ApiError::Refused)
+        plan_transition(&current, planned, requester).map_err(ApiError::Refused)?;
+        write.if_match().map(|_| ())
     };
     let submission = Submission {
         command,

@@ -143,7 +143,7 @@ pub async fn invoice(
     write: WriteRequest,
     ValidJson(_fields): ValidJson<NoFields>,
 ) -> ApiResult<Response> {
-    let expected_version = write.if_match()?;
+    let expected_version = write.named_version();
     let invoice_date = order_date(write.received_at, state.config.business_timezone);
     let command = InvoiceSalesOrder {
         sales_order_id: id,
@@ -158,13 +158,13 @@ pub async fn invoice(
         role: user.role,
         expected_version,
     };
-    let db = state.db.clone();
+    let (db, precondition) = (state.db.clone(), &write);
     let precheck = async move {
         let mut conn = db.acquire().await?;
         let loaded = sales_orders::invoiceable(&mut conn, id, false).await?;
         decide_invoice(requester, loaded.as_ref().map(|(_, state)| state))
-            .map(|_| ())
-            .map_err(ApiError::Refused)
+            .map_err(ApiError::Refused)?;
+        precondition.if_match().map(|_| ())
     };
     let submission = Submission {
         command,

@@ -116,7 +116,7 @@ pub async fn submit_change<A: Answer>(
     answer: &A,
 ) -> ApiResult<Response> {
     let action = change.rule();
-    let expected_version = write.if_match()?;
+    let expected_version = write.named_version();
     let command = ChangeWebhookEndpoint {
         endpoint_id: path.endpoint_id,
         supplier_id: path.supplier_id,
@@ -146,7 +146,8 @@ pub async fn submit_change<A: Answer>(
             action,
             requester,
         )
-        .map_err(ApiError::Refused)
+        .map_err(ApiError::Refused)?;
+        write.if_match().map(|_| ())
     };
     let submission = Submission {
         command,

@@ -47,9 +47,16 @@ impl<S: Send + Sync> FromRequestParts<S> for WriteRequest {
 }
 
 impl WriteRequest {
-    /// The version `If-Match` names (`None` without the header or with `*`), or 412 for an
-    /// entity tag that names no version. Handlers call it once the body is valid: a request
-    /// that would be refused without its precondition is refused for that (RFC 9110
+    /// The version `If-Match` names: `None` without the header, with `*` or with an entity
+    /// tag that names no version (which [`WriteRequest::if_match`] refuses once the request's
+    /// own checks have passed).
+    pub fn named_version(&self) -> Option<i32> {
+        self.if_match.clone().unwrap_or(None)
+    }
+
+    /// The version `If-Match` names, or 412 for an entity tag that names no version.
+    /// Handlers judge it after the request's content and the checks the worker repeats: a
+    /// request that would be refused without its precondition is refused for that (RFC 9110
     /// §13.2.1), not answered 412.
     pub fn if_match(&self) -> Result<Option<i32>, ApiError> {
         self.if_match.clone().map_err(|text| {

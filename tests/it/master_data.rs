@@ -192,6 +192,48 @@ async fn products_are_created_patched_and_refused_on_the_command_path() {
         )
         .await;
     assert_eq!(status, 422, "{problem}");
+    // An entity tag naming no version is judged after the fields: a request refused without
+    // its precondition is refused for that (RFC 9110 §13.2.1); with valid fields, it is 412.
+    for (key, body, expected) in [
+        (
+            "blank-untagged",
+            json!({"name": " "}),
+            (422, "VALIDATION_FAILED"),
+        ),
+        (
+            "valid-untagged",
+            json!({"name": "Tray"}),
+            (412, "PRECONDITION_FAILED"),
+        ),
+    ] {
+        let (status, _, problem) = app
+            .write_waiting(
+                world::MANAGER_EMAIL,
+                (Method::PATCH, &one),
+                key,
+                &body,
+                &[("If-Match", "")],
+            )
+            .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (expected.0, Some(expected.1))
+        );
+    }
+    let mut blank = product_body("BW-NEW-9");
+    blank["name"] = json!("");
+    let created = app
+        .write_with(
+            Method::POST,
+            "/api/v1/products",
+            &app.login(world::MANAGER_EMAIL).await,
+            "blank-create-untagged",
+            &blank,
+            &[("If-Match", "")],
+        )
+        .await;
+    let problem = crate::http_errors::problem(created, 422, "VALIDATION_FAILED").await;
+    assert_eq!(problem["errors"][0]["field"], "name", "{problem}");
     let unknown = format!("/api/v1/products/{}", Uuid::now_v7());
     let (status, _, problem) = app
         .write_waiting(
