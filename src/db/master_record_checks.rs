@@ -7,8 +7,8 @@ use sqlx::PgConnection;
 use super::master_records::{self, MasterTable, Stored};
 use crate::domain::master_record::{RecordChange, check_change, patched};
 use crate::domain::refusal::{FieldIssue, Refusal};
-use crate::domain::roles::Role;
 use crate::messaging::commands::master_record::ChangeRecord;
+use crate::messaging::envelope::Actor;
 
 /// The fields the record has once `command` applies to `stored`.
 pub fn target_fields<K: MasterTable>(
@@ -25,17 +25,17 @@ pub fn target_fields<K: MasterTable>(
     }
 }
 
-/// Why `role` may not apply `command` to `stored` (none: it does not exist), if it may not:
-/// 403, 404, 409 (creation of an existing id), 412, then 422 per field, then 409 per taken
-/// unique value.
+/// Why `actor` may not apply `command` to `stored` (none: it does not exist), if they may
+/// not: 403, 404, 409 (creation of an existing id), 412, what the kind refuses of this record
+/// ([`MasterTable::change_refusal`]), then 422 per field, then 409 per taken unique value.
 pub async fn refusal_of<K: MasterTable>(
     conn: &mut PgConnection,
     command: &ChangeRecord<K>,
-    role: Role,
+    actor: &Actor,
     stored: Option<&Stored<K::Fields>>,
 ) -> sqlx::Result<Option<Refusal>> {
     if let Err(refusal) = check_change::<K>(
-        role,
+        actor.role,
         command.change.creates(),
         stored.map(|s| s.version),
         command.expected_version,
@@ -46,6 +46,12 @@ pub async fn refusal_of<K: MasterTable>(
         Ok(fields) => fields,
         Err(refusal) => return Ok(Some(refusal)),
     };
+    if let Some(stored) = stored {
+        let pair = (&stored.fields, &fields);
+        if let Some(refusal) = K::change_refusal(conn, actor.user_id, stored.id, pair).await? {
+            return Ok(Some(refusal));
+        }
+    }
     let mut issues = K::issues(&fields);
     issues.extend(K::reference_issues(conn, &fields).await?);
     if !issues.is_empty() {

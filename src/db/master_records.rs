@@ -11,7 +11,7 @@ use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use crate::domain::master_record::{MasterKind, UniqueKey};
-use crate::domain::refusal::FieldIssue;
+use crate::domain::refusal::{FieldIssue, Refusal};
 
 /// Where a kind of master data is stored, and what it stores besides its row.
 pub trait MasterTable: MasterKind {
@@ -49,6 +49,18 @@ pub trait MasterTable: MasterKind {
     ) -> impl Future<Output = sqlx::Result<Vec<FieldIssue>>> + Send {
         let _ = (conn, fields);
         async { Ok(Vec::new()) }
+    }
+
+    /// Why `actor` may not change record `id` from `before` to `after` though their role may
+    /// change records of this kind (an erased user, an administrator's own access), if so.
+    fn change_refusal(
+        conn: &mut PgConnection,
+        actor: Uuid,
+        id: Uuid,
+        (before, after): (&Self::Fields, &Self::Fields),
+    ) -> impl Future<Output = sqlx::Result<Option<Refusal>>> + Send {
+        let _ = (conn, actor, id, before, after);
+        async { Ok(None) }
     }
 
     /// Writes what the change means outside the row, in the command's transaction, and

@@ -10,10 +10,11 @@ use super::master_records::{MasterTable, RelatedAudit, RelatedWrite, exists};
 use super::{password_tokens, refresh_tokens};
 use crate::domain::audit::AuditAction;
 use crate::domain::product_terms::Product;
-use crate::domain::refusal::FieldIssue;
+use crate::domain::refusal::{FieldIssue, Refusal};
 use crate::domain::roles::OrgType;
 use crate::domain::station_terms::{Station, StationFields, StationGroup};
 use crate::domain::supplier_terms::{Supplier, SupplierFields};
+use crate::domain::user_account_protection::{AccountChange, account_change_refusal};
 use crate::domain::user_terms::{User, UserFields};
 
 impl MasterTable for Product {
@@ -179,6 +180,17 @@ impl MasterTable for User {
             )]),
             _ => Ok(Vec::new()),
         }
+    }
+
+    async fn change_refusal(
+        conn: &mut PgConnection,
+        actor: Uuid,
+        id: Uuid,
+        (before, after): (&UserFields, &UserFields),
+    ) -> sqlx::Result<Option<Refusal>> {
+        let erased = super::personal_data::is_erased(conn, id).await?;
+        let change = AccountChange::Patch { before, after };
+        Ok(account_change_refusal(actor, id, erased, change))
     }
 
     async fn write_related(

@@ -70,13 +70,22 @@ pub async fn sessions(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<SessionData>>
     .await
 }
 
-/// Locks the account for its erasure; whether it exists.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
-    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+/// Locks the account for its erasure: whether it was erased already, if it exists.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar("SELECT erased_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(conn)
-        .await?;
-    Ok(found.is_some())
+        .await
+}
+
+/// Whether account `id` was erased (false when there is none).
+pub async fn is_erased(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND erased_at IS NOT NULL)",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
 }
 
 /// Replaces every personal field of the account by a pseudonym and deactivates it; deletes

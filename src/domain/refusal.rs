@@ -53,6 +53,10 @@ pub enum RefusalCode {
     StationCodeTaken,
     /// Another user has this e-mail, whatever its case (409).
     UserEmailTaken,
+    /// The user was erased: their account takes no changes (409).
+    UserErased,
+    /// An administrator asked to deactivate, demote or erase their own account (403).
+    OwnAccountProtected,
 }
 
 impl RefusalCode {
@@ -80,6 +84,8 @@ impl RefusalCode {
             RefusalCode::StationGroupCodeTaken => "STATION_GROUP_CODE_TAKEN",
             RefusalCode::StationCodeTaken => "STATION_CODE_TAKEN",
             RefusalCode::UserEmailTaken => "USER_EMAIL_TAKEN",
+            RefusalCode::UserErased => "USER_ERASED",
+            RefusalCode::OwnAccountProtected => "OWN_ACCOUNT_PROTECTED",
         }
     }
 }

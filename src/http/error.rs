@@ -246,6 +246,8 @@ pub fn refusal_status(code: RefusalCode) -> (StatusCode, &'static str) {
         | RefusalCode::StationGroupCodeTaken
         | RefusalCode::StationCodeTaken => (StatusCode::CONFLICT, "Code taken"),
         RefusalCode::UserEmailTaken => (StatusCode::CONFLICT, "E-mail taken"),
+        RefusalCode::UserErased => (StatusCode::CONFLICT, "User erased"),
+        RefusalCode::OwnAccountProtected => (StatusCode::FORBIDDEN, "Own account protected"),
     }
 }
 

@@ -25,6 +25,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::login_limits::LimitKey;
 use crate::domain::roles::Role;
 use crate::domain::text::text_issues;
+use crate::domain::user_account_protection::{AccountChange, account_change_refusal};
 
 /// Everything held about a person.
 #[derive(Debug, Serialize, ToSchema)]
@@ -148,8 +149,11 @@ pub async fn erase(
         .ok_or(ApiError::NotFound)?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
-    if !personal_data::lock(&mut tx, id).await? {
-        return Err(ApiError::NotFound);
+    let erased = personal_data::lock(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Some(refusal) = account_change_refusal(auth.user_id, id, erased, AccountChange::Erase) {
+        return Err(ApiError::Refused(refusal));
     }
     personal_data::pseudonymise(&mut tx, id, now).await?;
     let ended = refresh_tokens::revoke_user(&mut tx, id, now).await?;

@@ -138,7 +138,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 202, body = command_path::CommandAccepted), (status = 200, body = UserView),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 412, body = super::error::Problem)))]
+        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+        (status = 412, body = super::error::Problem)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     user: AuthUser,

@@ -248,3 +248,136 @@ async fn an_erased_user_leaves_no_trace_of_their_email_or_name() {
     }
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_erased_account_takes_no_change_and_an_administrator_cannot_lock_themself_out() {
+    let app = TestApp::spawn().await;
+    let admin = app.login(world::ADMIN_EMAIL).await;
+    let (status, _, created) = app
+        .write_waiting(
+            world::ADMIN_EMAIL,
+            (Method::POST, "/api/v1/users"),
+            "create-gone",
+            &json!({"email": "gone@bluewhale.example", "full_name": "Gone", "role": "HANDLER"}),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let reason = json!({"reason": "GDPR art. 17"});
+    assert_eq!(erase(&app, &id, &admin, reason.clone()).await.status(), 204);
+    let erased: (i32, String, bool) =
+        sqlx::query_as("SELECT version, full_name, active FROM users WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let tokens_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM password_reset_tokens WHERE user_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+
+    // No patch revives the pseudonym, no reset hands it a password.
+    let user = format!("/api/v1/users/{id}");
+    for (key, body) in [
+        ("revive", json!({"active": true})),
+        ("rename", json!({"full_name": "Back again"})),
+    ] {
+        let response = app
+            .write_with(
+                Method::PATCH,
+                &user,
+                &admin,
+                key,
+                &body,
+                &[("Prefer", "wait=10")],
+            )
+            .await;
+        problem(response, 409, "USER_ERASED").await;
+    }
+    let reset = app
+        .write(
+            &format!("{user}/password-reset"),
+            &admin,
+            "reset-gone",
+            &json!({}),
+            &[("Prefer", "wait=10")],
+        )
+        .await;
+    problem(reset, 409, "USER_ERASED").await;
+    let after: (i32, String, bool) =
+        sqlx::query_as("SELECT version, full_name, active FROM users WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(after, erased);
+    let tokens_after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM password_reset_tokens WHERE user_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(tokens_after, tokens_before, "no token issued");
+    // Erasing again asks for what holds already.
+    assert_eq!(erase(&app, &id, &admin, reason.clone()).await.status(), 204);
+
+    // An administrator may rename themself, but not deactivate, demote or erase themself.
+    let me = app.get_json("/api/v1/me", &admin).await;
+    let me_id = me["id"].as_str().unwrap().to_owned();
+    let own = format!("/api/v1/users/{me_id}");
+    for (key, body) in [
+        ("self-deactivate", json!({"active": false})),
+        ("self-demote", json!({"role": "MANAGER"})),
+    ] {
+        let response = app
+            .write_with(
+                Method::PATCH,
+                &own,
+                &admin,
+                key,
+                &body,
+                &[("Prefer", "wait=10")],
+            )
+            .await;
+        let refused = problem(response, 403, "OWN_ACCOUNT_PROTECTED").await;
+        assert!(
+            refused["detail"]
+                .as_str()
+                .unwrap()
+                .contains("another administrator"),
+            "{refused}"
+        );
+    }
+    problem(
+        erase(&app, &me_id, &admin, reason).await,
+        403,
+        "OWN_ACCOUNT_PROTECTED",
+    )
+    .await;
+    let mine: (String, bool) = sqlx::query_as("SELECT role, active FROM users WHERE id = $1::uuid")
+        .bind(&me_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(mine, ("ADMIN".to_owned(), true));
+    assert_eq!(
+        app.get("/api/v1/me", &admin).await.status(),
+        200,
+        "still in"
+    );
+    let renamed = app
+        .write_with(
+            Method::PATCH,
+            &own,
+            &admin,
+            "self-rename",
+            &json!({"full_name": "Ada Admin"}),
+            &[("Prefer", "wait=10")],
+        )
+        .await;
+    assert_eq!(renamed.status(), 200);
+    app.cleanup().await;
+}

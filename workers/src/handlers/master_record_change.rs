@@ -45,7 +45,7 @@ impl<K: MasterTable + RecordCommand> EachHandler for RecordChangeHandler<K> {
         let cmd = &incoming.envelope;
         let data = &cmd.data;
         let stored = master_records::load::<K>(&mut *tx, data.id, true).await?;
-        if let Some(refusal) = refusal_of(&mut *tx, data, cmd.actor.role, stored.as_ref()).await? {
+        if let Some(refusal) = refusal_of(&mut *tx, data, &cmd.actor, stored.as_ref()).await? {
             return Ok(Decision::rejected(refusal));
         }
         let fields = target_fields(data, stored.as_ref()).map_err(|refusal| {
