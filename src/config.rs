@@ -8,7 +8,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::domain::webhook_url::{IpNetwork, UrlPolicy, parse_networks};
+use crate::domain::ip_network::{IpNetwork, parse_networks};
+use crate::domain::webhook_url::UrlPolicy;
 use crate::security::secret_box::SecretBox;
 
 /// A configuration problem, naming the variable at fault.
@@ -126,6 +127,9 @@ pub struct HttpConfig {
     /// Browser origins allowed to call the API cross-origin (BW_CORS_ALLOWED_ORIGINS,
     /// comma-separated `scheme://host[:port]`; default none: no CORS headers at all).
     pub cors_allowed_origins: Vec<String>,
+    /// Proxies in front of the ingress whose `X-Forwarded-For` tells the client's address
+    /// (BW_TRUSTED_PROXIES, comma-separated networks; default none: the peer is the client).
+    pub trusted_proxies: Vec<IpNetwork>,
 }
 
 /// Worker settings.
@@ -329,6 +333,11 @@ impl Config {
                     var: "BW_CORS_ALLOWED_ORIGINS",
                     message,
                 })?,
+                trusted_proxies: parse_networks(&env.raw("BW_TRUSTED_PROXIES").unwrap_or_default())
+                    .map_err(|message| ConfigError {
+                        var: "BW_TRUSTED_PROXIES",
+                        message,
+                    })?,
             },
             worker: WorkerConfig {
                 concurrency: env.positive("BW_WORKER_CONCURRENCY", 2)?,

@@ -226,7 +226,7 @@ mod tests {
 #[cfg(test)]
 mod guard_tests {
     use super::*;
-    use bluewhale::domain::webhook_url::IpNetwork;
+    use bluewhale::domain::ip_network::IpNetwork;
 
     fn policy(allowed: &[&str]) -> UrlPolicy {
         UrlPolicy {

@@ -33,7 +33,8 @@ pub async fn audit_access_denied(
         .get::<OriginalUri>()
         .map_or_else(|| request.uri().path(), |original| original.path());
     let what = format!("{} {path}", request.method());
-    let client = Client::of(request.extensions(), request.headers());
+    let trusted = &state.config.http.trusted_proxies;
+    let client = Client::of(request.extensions(), request.headers(), trusted);
     let request_id = RequestId::of(request.extensions(), request.headers());
     let response = next.run(request).await;
     if response.status() != StatusCode::FORBIDDEN {

@@ -10,6 +10,8 @@ use uuid::Uuid;
 use super::error::{ApiError, FieldError};
 use super::state::AppState;
 use crate::db::audit::ClientInfo;
+use crate::domain::client_address::client_address;
+use crate::domain::ip_network::IpNetwork;
 use crate::domain::roles::{OrgType, Role, Scope};
 use crate::messaging::envelope::Actor;
 use crate::telemetry::TraceParent;
@@ -206,16 +208,26 @@ where
 /// Longest `User-Agent` kept in the audit trail.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
-/// Where a request came from, for the audit of security events: the peer address and the
-/// `User-Agent` (visible ASCII only, cut at 256 characters).
+/// Where a request came from, for the audit of security events and the login limits: the
+/// client's address (the peer, or behind a trusted proxy the address it forwarded: see
+/// [`client_address`]) and the `User-Agent` (visible ASCII only, cut at 256 characters).
 pub struct Client(pub ClientInfo);
 
 impl Client {
-    /// The client of a request, from its connection info and headers.
-    pub fn of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
+    /// The client of a request, from its connection info and headers, believing
+    /// `X-Forwarded-For` from the `trusted` proxies only.
+    pub fn of(
+        extensions: &axum::http::Extensions,
+        headers: &axum::http::HeaderMap,
+        trusted: &[IpNetwork],
+    ) -> Self {
+        let forwarded_for = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
         let address = extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_canonical().to_string());
+            .map(|info| client_address(info.0.ip(), forwarded_for, trusted).to_string());
         Client(ClientInfo {
             address,
             user_agent: Self::user_agent_of(headers),
@@ -243,11 +255,17 @@ impl Client {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl<S> FromRequestParts<S> for Client
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Client::of(&parts.extensions, &parts.headers))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let trusted = &state.config.http.trusted_proxies;
+        Ok(Client::of(&parts.extensions, &parts.headers, trusted))
     }
 }
 

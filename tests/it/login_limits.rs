@@ -241,3 +241,72 @@ async fn address_limits_on_login_and_refresh_hold_across_ingresses() {
     assert_throttled(refresh(app.base_url.clone()).await, 120).await;
     app.cleanup().await;
 }
+
+/// A wrong login (of an e-mail of its own, so no account slows down) from `client`
+/// carrying `X-Forwarded-For: forwarded`.
+async fn forwarded_login(
+    client: &reqwest::Client,
+    base_url: &str,
+    forwarded: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{base_url}/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({
+            "email": format!("{}@demo.bluewhale.test", uuid::Uuid::new_v4()),
+            "password": WRONG_PASSWORD
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited_and_nobody_else_can_forge_it() {
+    let app = TestApp::options()
+        .env("BW_TRUSTED_PROXIES", "127.0.0.95/32")
+        .env("BW_LOGIN_ADDRESS_LIMIT", "2")
+        .env("BW_LOGIN_ADDRESS_WINDOW_SECS", "120")
+        .without_worker()
+        .spawn()
+        .await;
+    let proxy = client_from(95);
+    // Through the proxy: the client's forged first entry is ignored, the entry the proxy
+    // appended is the client, and its limit is its own.
+    for _ in 0..2 {
+        let response = forwarded_login(&proxy, &app.base_url, "10.9.9.9, 198.51.100.1").await;
+        assert_eq!(response.status(), 401);
+    }
+    let third = forwarded_login(&proxy, &app.base_url, "10.9.9.9, 198.51.100.1").await;
+    assert_throttled(third, 120).await;
+    let neighbour = forwarded_login(&proxy, &app.base_url, "198.51.100.2").await;
+    assert_eq!(neighbour.status(), 401, "another client behind the proxy");
+    let failed = audit_clients(&app, "LOGIN_FAILED").await;
+    let addresses: Vec<_> = failed.iter().map(|(a, _)| a.as_deref()).collect();
+    assert_eq!(
+        addresses,
+        [
+            Some("198.51.100.1"),
+            Some("198.51.100.1"),
+            Some("198.51.100.2")
+        ]
+    );
+
+    // Not through the proxy: the header is the client's own claim, never believed, so a new
+    // forged address per attempt does not escape the limit of the real one.
+    let direct = client_from(96);
+    for forged in ["203.0.113.1", "203.0.113.2"] {
+        let response = forwarded_login(&direct, &app.base_url, forged).await;
+        assert_eq!(response.status(), 401);
+    }
+    let third = forwarded_login(&direct, &app.base_url, "203.0.113.3").await;
+    assert_throttled(third, 120).await;
+    let failed = audit_clients(&app, "LOGIN_FAILED").await;
+    assert_eq!(failed.len(), 5);
+    assert!(
+        failed[3..]
+            .iter()
+            .all(|(a, _)| a.as_deref() == Some("127.0.0.96"))
+    );
+    app.cleanup().await;
+}
