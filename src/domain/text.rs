@@ -26,14 +26,48 @@ pub fn text_issues(value: &str, field: &str, max: usize) -> Vec<FieldIssue> {
 
 /// Whether `value` holds a control character other than a line break or a tab.
 pub fn has_control_characters(value: &str) -> bool {
+    value.chars().any(is_refused_control)
+}
+
+/// `value` with every control character [`has_control_characters`] refuses written as a
+/// `\u{…}` escape: for answers that quote what a client sent (an unknown field's name),
+/// which hold no control character themselves.
+pub fn escape_control_characters(value: &str) -> std::borrow::Cow<'_, str> {
+    if !has_control_characters(value) {
+        return value.into();
+    }
     value
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        .map(|c| {
+            if is_refused_control(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+fn is_refused_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\r' && c != '\t'
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_control_characters_are_escaped() {
+        assert_eq!(escape_control_characters("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            escape_control_characters("m\u{81}\u{2}x"),
+            "m\\u{81}\\u{2}x"
+        );
+        assert!(!has_control_characters(&escape_control_characters(
+            "\u{0}\u{7f}"
+        )));
+    }
 
     #[test]
     fn bounds_and_control_characters() {

@@ -27,14 +27,14 @@ use crate::security::personal_data::{is_sealed, open_all};
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only rows about this kind of entity (`master_order`, `purchase_order`, `user`, …).
-    #[param(max_length = 64)]
+    #[param(pattern = "^[A-Za-z0-9_]{1,64}$")]
     pub entity_type: Option<String>,
     /// Only rows about this entity.
     pub entity_id: Option<Uuid>,
     /// Only rows caused by this user.
     pub actor_id: Option<Uuid>,
     /// Only this action (CREATE, UPDATE, TRANSITION, LOGIN, ACCESS_DENIED, …).
-    #[param(max_length = 64)]
+    #[param(pattern = "^[A-Za-z0-9_]{1,64}$")]
     pub action: Option<String>,
     /// At or after (RFC 3339, with its offset).
     pub from: Option<DateTime<Utc>>,

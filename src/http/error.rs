@@ -6,16 +6,25 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::refusal::{FieldIssue, Refusal, RefusalCode};
+use crate::domain::text::escape_control_characters;
 
 /// One failing field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// JSON path (`lines[2].quantity`), query parameter or header name.
+    #[serde(serialize_with = "printable")]
     pub field: String,
     /// Machine code, e.g. `OUT_OF_RANGE`.
     pub code: String,
     /// Human explanation.
+    #[serde(serialize_with = "printable")]
     pub message: String,
+}
+
+/// Serialises text that may quote the client's input (an unknown field's name) with its
+/// control characters escaped: answers hold none, as the document promises.
+fn printable<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&escape_control_characters(text))
 }
 
 impl FieldError {
@@ -50,6 +59,7 @@ pub struct Problem {
     /// HTTP status.
     pub status: u16,
     /// Explanation of this occurrence.
+    #[serde(serialize_with = "printable")]
     pub detail: String,
     /// Machine code.
     pub code: String,

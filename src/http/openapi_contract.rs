@@ -262,3 +262,40 @@ fn add_write_headers(operation: &mut Operation) {
             .insert("Location".to_owned(), RefOr::T(Header::default()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::text::has_control_characters;
+
+    /// The patterns say what the server does: a client generating text from the document
+    /// is never refused for characters it was allowed, nor allowed ones the server refuses.
+    #[test]
+    fn the_text_patterns_match_the_servers_character_rule() {
+        let free = regex::Regex::new(FREE_TEXT_PATTERN).unwrap();
+        let required = regex::Regex::new(REQUIRED_TEXT_PATTERN).unwrap();
+        for c in (0..0x3000)
+            .chain([0xfeff, 0xfffd, 0x1_f600])
+            .filter_map(char::from_u32)
+        {
+            let text = format!("a{c}b");
+            assert_eq!(
+                free.is_match(&text),
+                !has_control_characters(&text),
+                "U+{:04X}",
+                u32::from(c)
+            );
+            assert_eq!(
+                required.is_match(&text),
+                free.is_match(&text),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        for blank in ["", " ", "\t\n ", "\u{a0}"] {
+            assert!(!required.is_match(blank), "{blank:?} is blank");
+            assert!(free.is_match(blank), "{blank:?} is free text");
+        }
+        assert!(required.is_match(" x "));
+    }
+}

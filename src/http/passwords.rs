@@ -91,8 +91,10 @@ fn check_policy(new_password: &str, email: &str) -> ApiResult<()> {
     ))
 }
 
-async fn hash(new_password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || password::hash_password(&new_password))
+async fn hash(state: &AppState, new_password: String) -> ApiResult<String> {
+    state
+        .password_threads
+        .run(move || password::hash_password(&new_password))
         .await
         .map_err(|e| ApiError::Internal(format!("password hashing: {e}")))?
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -151,7 +153,7 @@ pub async fn reset(
         .filter(|u| u.active)
         .ok_or(ApiError::PasswordToken(TokenRefusal::Invalid))?;
     check_policy(&body.new_password, &user.email)?;
-    let new_hash = hash(body.new_password).await?;
+    let new_hash = hash(&state, body.new_password).await?;
     password_tokens::mark_used(&mut tx, token.id, now).await?;
     let why = "password set with a one-time token";
     let ended = set_password(&mut tx, &audit, &user, &new_hash, why).await?;
@@ -165,7 +167,7 @@ pub async fn reset(
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth",
     request_body = PasswordChangeRequest, security(("bearer" = [])),
     responses((status = 204), (status = 401, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+        (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
 pub async fn change(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -189,10 +191,11 @@ pub async fn change(
         return Err(audit.throttled(Some(auth.actor()), throttled).await?);
     }
     let (current, stored) = (body.current_password, user.password_hash.clone());
-    let verified =
-        tokio::task::spawn_blocking(move || password::verify_password(&current, &stored))
-            .await
-            .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+    let verified = state
+        .password_threads
+        .run(move || password::verify_password(&current, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     if !verified {
         if limits.failed(&state.db, &user.email, ip).await?.is_some() {
             let why = "too many wrong current passwords from this address";
@@ -202,7 +205,7 @@ pub async fn change(
         return Err(wrong_current());
     }
     check_policy(&body.new_password, &user.email)?;
-    let new_hash = hash(body.new_password).await?;
+    let new_hash = hash(&state, body.new_password).await?;
     let why = "own password changed";
     let ended = set_password(&mut tx, &audit, &user, &new_hash, why).await?;
     tx.commit().await?;
