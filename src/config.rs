@@ -130,6 +130,9 @@ pub struct HttpConfig {
     /// Proxies in front of the ingress whose `X-Forwarded-For` tells the client's address
     /// (BW_TRUSTED_PROXIES, comma-separated networks; default none: the peer is the client).
     pub trusted_proxies: Vec<IpNetwork>,
+    /// Threads hashing and verifying passwords (BW_PASSWORD_THREADS; default: one per core).
+    /// Each holds argon2's 19 MiB while it works.
+    pub password_threads: usize,
 }
 
 /// Worker settings.
@@ -338,6 +341,10 @@ impl Config {
                         var: "BW_TRUSTED_PROXIES",
                         message,
                     })?,
+                password_threads: env.positive(
+                    "BW_PASSWORD_THREADS",
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                )?,
             },
             worker: WorkerConfig {
                 concurrency: env.positive("BW_WORKER_CONCURRENCY", 2)?,

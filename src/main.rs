@@ -19,7 +19,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding BW_HTTP_ADDR {}", config.http.addr))?;
     tracing::info!(addr = %config.http.addr, "ingress listening");
     let nats = infra.nats.clone();
-    let state = http::AppState::new(Arc::new(config), infra.db, infra.nats, infra.ns);
+    let state = http::AppState::new(Arc::new(config), infra.db, infra.nats, infra.ns)
+        .context("starting the password threads")?;
     http::serve(listener, state, shutdown::signal()).await?;
     // Commands are published with acks, so nothing is buffered; flush is for good measure.
     nats.flush().await.ok();

@@ -112,15 +112,17 @@ pub async fn login(
     // Same work and same answer for an unknown e-mail as for a wrong password: no account
     // enumeration.
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => password::verify_password(&password, &hash),
-        None => {
-            password::dummy_verify(&password);
-            false
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+    let verified = state
+        .password_threads
+        .run(move || match stored {
+            Some(hash) => password::verify_password(&password, &hash),
+            None => {
+                password::dummy_verify(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     let actor = user.as_ref().map(actor_of).transpose()?;
     let Some(user) = user.filter(|u| verified && u.active) else {
         let throttled = state.login_limits.failed(&state.db, &email, ip).await?;

@@ -70,6 +70,7 @@ use crate::group_commit::GroupSettings;
 use crate::messaging::Namespace;
 use crate::messaging::group_publish::GroupPublisher;
 use crate::security::jwt::TokenKeys;
+use crate::security::password_threads::PasswordThreads;
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -91,17 +92,17 @@ const PUBLISH_GROUPS: GroupSettings = GroupSettings {
 
 impl AppState {
     /// State from connections and configuration (spawns the group-commit tasks: call it
-    /// inside the runtime).
+    /// inside the runtime; and the password threads, which may fail to start).
     pub fn new(
         config: Arc<Config>,
         db: sqlx::PgPool,
         nats: async_nats::Client,
         ns: Namespace,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let js = async_nats::jetstream::new(nats.clone());
         let revoked_sessions =
             revoked_sessions::RevokedSessions::spawn(db.clone(), config.auth.access_token_ttl);
-        Self {
+        Ok(Self {
             command_lookup: CommandLookup::spawn(db.clone(), LOOKUP_GROUPS),
             command_publisher: GroupPublisher::spawn(js.clone(), PUBLISH_GROUPS),
             db,
@@ -110,11 +111,12 @@ impl AppState {
             ns,
             tokens: Arc::new(TokenKeys::new(&config.auth)),
             login_limits: Arc::new(login_throttle::LoginLimits::new(config.auth.limits.clone())),
+            password_threads: PasswordThreads::spawn(config.http.password_threads)?,
             revoked_sessions,
             closing: Arc::new(tokio::sync::watch::channel(false).0),
             consumer_rates: Arc::default(),
             config,
-        }
+        })
     }
 }
 

@@ -13,6 +13,7 @@ use crate::db::command_lookup::CommandLookup;
 use crate::messaging::Namespace;
 use crate::messaging::group_publish::GroupPublisher;
 use crate::security::jwt::TokenKeys;
+use crate::security::password_threads::PasswordThreads;
 
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]
@@ -31,6 +32,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Login and refresh limits (shared through PostgreSQL).
     pub login_limits: Arc<LoginLimits>,
+    /// The threads that hash and verify passwords (bounded memory and CPU under a flood).
+    pub password_threads: PasswordThreads,
     /// Sessions whose access tokens are refused.
     pub revoked_sessions: Arc<RevokedSessions>,
     /// Set when the ingress is shutting down: long-lived responses (event streams) end, so

@@ -2,6 +2,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod password_threads;
 pub mod personal_data;
 pub mod refresh_token;
 pub mod secret_box;

@@ -226,6 +226,8 @@ impl TestApp {
     }
 
     async fn spawn_with(options: Options) -> Self {
+        // What `process::main` does first in every binary.
+        bluewhale::allocator::return_large_buffers_to_the_system();
         let db_name = create_test_database().await;
         let namespace = format!("t{}", &Uuid::new_v4().simple().to_string()[..12]);
         let mut env: HashMap<String, String> = [
@@ -301,7 +303,8 @@ impl TestApp {
                 .expect("ingress pool"),
             nats.clone(),
             ns.clone(),
-        );
+        )
+        .expect("ingress state");
         // The binary starts its ops server in main; the in-process ingress gets one here.
         let ops = bluewhale::ops::start(
             bluewhale::ops::Role::Ingress,
@@ -887,7 +890,8 @@ impl TestApp {
                 .expect("second ingress pool"),
             self.nats.clone(),
             self.ns.clone(),
-        );
+        )
+        .expect("second ingress state");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             bluewhale::http::serve(listener, state, async {
