@@ -1,5 +1,6 @@
 //! Blue Whale order pipeline: the library shared by the ingress, the workers and the tools.
 
+pub mod allocator;
 pub mod bootstrap;
 pub mod config;
 pub mod db;

@@ -10,6 +10,7 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     use std::process::ExitCode;
+    crate::allocator::return_large_buffers_to_the_system();
     let config = match crate::config::Config::from_env() {
         Ok(config) => config,
         Err(error) => {
