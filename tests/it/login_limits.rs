@@ -26,9 +26,25 @@ async fn login_at(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
+    login_with(
+        client,
+        base_url,
+        (email, password),
+        ("user-agent", "limits-test/1.0"),
+    )
+    .await
+}
+
+/// A login from `client` with one extra header.
+async fn login_with(
+    client: &reqwest::Client,
+    base_url: &str,
+    (email, password): (&str, &str),
+    (name, value): (&str, &str),
+) -> reqwest::Response {
     client
         .post(format!("{base_url}/api/v1/auth/login"))
-        .header("user-agent", "limits-test/1.0")
+        .header(name, value)
         .json(&json!({"email": email, "password": password}))
         .send()
         .await
@@ -249,16 +265,15 @@ async fn forwarded_login(
     base_url: &str,
     forwarded: &str,
 ) -> reqwest::Response {
-    client
-        .post(format!("{base_url}/api/v1/auth/login"))
-        .header("x-forwarded-for", forwarded)
-        .json(&json!({
-            "email": format!("{}@demo.bluewhale.test", uuid::Uuid::new_v4()),
-            "password": WRONG_PASSWORD
-        }))
-        .send()
-        .await
-        .unwrap()
+    let email = format!("{}@demo.bluewhale.test", uuid::Uuid::new_v4());
+    let credentials = (email.as_str(), WRONG_PASSWORD);
+    login_with(
+        client,
+        base_url,
+        credentials,
+        ("x-forwarded-for", forwarded),
+    )
+    .await
 }
 
 #[tokio::test]
